@@ -1,0 +1,12 @@
+export * from "./connection";
+export * from "./remote";
+export { openRemote, openFreshRemote, closeAllRemotes, connectionsOpened, hostKeyMismatchError, authenticationError, unreachableError, sudoRefusedError, remoteTimeoutError } from "./ssh-transport";
+export { RemoteFile, RemoteFileArgs } from "./remote-file";
+export { Sysctl, SysctlArgs } from "./sysctl";
+export { Packages, PackagesArgs } from "./packages";
+export { Service, ServiceArgs } from "./service";
+export { CronEntry, CronEntryArgs } from "./cron-entry";
+export { HostFacts, HostFactsData, InterfaceFacts, KernelFeatures, getHostFacts } from "./host-facts";
+export { RemoteCommand, RemoteCommandArgs } from "./remote-command";
+export { HostResourceArgs } from "./provider-kit";
+export { PackageManager, ServiceManager } from "./platform";

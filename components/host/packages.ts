@@ -1,0 +1,211 @@
+// Distribution packages that must be installed. Installs what is missing with
+// the box's own package manager, reports installed versions, and on delete
+// removes only what it installed, so the box ends as it was.
+
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedConnection } from "./connection";
+import { PACKAGE_MANAGERS, PackageManager, DETECT_PACKAGE_MANAGER, noPackageManager } from "./platform";
+import { HostResourceArgs, RemoteOpener, checkInputs, managedChanged, providerChanged, sshOpener, withConnection } from "./provider-kit";
+import { Remote, remoteCommandError, lastLines, mustRun, shq } from "./remote";
+
+export function packagesSchema() {
+  const { z } = require("zod") as typeof import("zod");
+  return z.object({
+    names: z
+      .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._/:@=-]*$/, "is not a package name"))
+      .min(1, "list at least one package")
+      .transform((n) => [...new Set(n)].sort()),
+    manager: z.enum(["auto", ...PACKAGE_MANAGERS]).default("auto"),
+  });
+}
+
+export interface PackagesArgs extends HostResourceArgs {
+  /** Package names in the box's own distribution. Order does not matter. */
+  readonly names: pulumi.Input<pulumi.Input<string>[]>;
+  /** The package manager. Defaults to "auto" (detected on the box). */
+  readonly manager?: pulumi.Input<"auto" | PackageManager>;
+}
+
+interface PackagesState {
+  connection: ResolvedConnection;
+  names: string[];
+  manager: "auto" | PackageManager;
+  /** The manager that was used. */
+  usedManager?: PackageManager;
+  /** Installed version per name; "" when missing. */
+  versions?: Record<string, string>;
+  /** What this resource installed (and removes on delete). */
+  installed?: string[];
+}
+
+/** Prints "name<TAB>version" per package; the version is empty when it is not installed. */
+export function queryScript(manager: PackageManager, names: readonly string[]): string {
+  const list = names.map(shq).join(" ");
+  const loop = (body: string) => `for p in ${list}; do\n${body}\ndone`;
+  switch (manager) {
+    case "apt":
+      return loop(
+        `  s=$(dpkg-query -W -f='\${Status} \${Version}' "$p" 2>/dev/null || true)\n  case "$s" in "install ok installed "*) printf '%s\\t%s\\n' "$p" "\${s#install ok installed }";; *) printf '%s\\t\\n' "$p";; esac`,
+      );
+    case "dnf":
+    case "yum":
+    case "urpmi":
+      return loop(`  v=$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$p" 2>/dev/null) || v=""\n  printf '%s\\t%s\\n' "$p" "$v"`);
+    case "emerge":
+      return loop(`  v=$(portageq best_version / "$p" 2>/dev/null || true)\n  printf '%s\\t%s\\n' "$p" "\${v##*/}"`);
+    case "apk":
+      return loop(`  v=$(apk list -I "$p" 2>/dev/null | awk 'NR==1{print $1}')\n  printf '%s\\t%s\\n' "$p" "\${v#"$p"-}"`);
+  }
+}
+
+export function installScript(manager: PackageManager, names: readonly string[]): string {
+  const list = names.map(shq).join(" ");
+  switch (manager) {
+    case "apt":
+      // Package lists may be missing or stale: refresh them once if the first try cannot find a package.
+      return [
+        "export DEBIAN_FRONTEND=noninteractive",
+        `apt-get install -y -q ${list} 2>/tmp/ipv6gw-apt.err && exit 0`,
+        `grep -qE 'Unable to locate package|has no installation candidate' /tmp/ipv6gw-apt.err || { cat /tmp/ipv6gw-apt.err >&2; exit 1; }`,
+        "apt-get update -q >&2",
+        `apt-get install -y -q ${list}`,
+      ].join("\n");
+    case "dnf":
+      return `dnf install -y ${list}`;
+    case "yum":
+      return `yum install -y ${list}`;
+    case "urpmi":
+      return `urpmi --auto ${list}`;
+    case "emerge":
+      return `emerge --noreplace ${list}`;
+    case "apk":
+      return `apk add ${list}`;
+  }
+}
+
+export function removeScript(manager: PackageManager, names: readonly string[]): string {
+  const list = names.map(shq).join(" ");
+  switch (manager) {
+    case "apt":
+      return `export DEBIAN_FRONTEND=noninteractive\napt-get purge -y -q --autoremove ${list}`;
+    case "dnf":
+      return `dnf remove -y ${list}`;
+    case "yum":
+      return `yum remove -y ${list}`;
+    case "urpmi":
+      return `urpme --auto ${list}`;
+    case "emerge":
+      return `emerge --depclean ${list}`;
+    case "apk":
+      return `apk del ${list}`;
+  }
+}
+
+export function parseVersions(stdout: string): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const line of stdout.split("\n")) {
+    if (line === "") continue;
+    const [name, version = ""] = line.split("\t");
+    versions[name] = version.trim();
+  }
+  return versions;
+}
+
+async function detectManager(remote: Remote, wanted: PackagesState["manager"]): Promise<PackageManager> {
+  if (wanted !== "auto") return wanted;
+  const found = (await mustRun(remote, "detecting the package manager", DETECT_PACKAGE_MANAGER)).trim();
+  if (!(PACKAGE_MANAGERS as readonly string[]).includes(found)) throw noPackageManager(remote.where);
+  return found as PackageManager;
+}
+
+async function versionsOf(remote: Remote, manager: PackageManager, names: readonly string[]) {
+  return parseVersions(await mustRun(remote, "querying installed packages", queryScript(manager, names)));
+}
+
+/** Installs what is missing of `names`; returns what it installed and the versions after. */
+async function ensure(remote: Remote, manager: PackageManager, names: readonly string[]) {
+  const before = await versionsOf(remote, manager, names);
+  const missing = names.filter((n) => !before[n]);
+  if (missing.length === 0) return { installed: [] as string[], versions: before };
+  const result = await remote.run(installScript(manager, missing), { timeoutSeconds: 3600 });
+  const after = await versionsOf(remote, manager, names);
+  const still = missing.filter((n) => !after[n]);
+  if (still.length > 0) {
+    throw new Error(
+      `package(s) ${still.map((n) => `'${n}'`).join(", ")} could not be installed with ${manager} on ${remote.where}: ` +
+        `${lastLines(result.stderr || result.stdout, 6) || "no output"}. Check the names for this distribution and that its repositories are reachable`,
+    );
+  }
+  if (result.code !== 0) throw remoteCommandError(remote.where, `installing ${missing.join(" ")}`, result);
+  return { installed: missing, versions: after };
+}
+
+export class PackagesProvider implements pulumi.dynamic.ResourceProvider {
+  static readonly instance = new PackagesProvider(sshOpener);
+  constructor(private readonly open: RemoteOpener) {}
+
+  async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+    return checkInputs(news, packagesSchema());
+  }
+
+  async diff(_id: string, olds: PackagesState, news: PackagesState) {
+    const missing = Object.values(olds.versions ?? {}).some((v) => v === "");
+    const changed = JSON.stringify(olds.names) !== JSON.stringify(news.names) || olds.manager !== news.manager;
+    return { changes: changed || missing || providerChanged(olds as never, news as never), replaces: [] };
+  }
+
+  async create(inputs: PackagesState) {
+    const remote = await this.open(inputs.connection);
+    const manager = await detectManager(remote, inputs.manager);
+    const { installed, versions } = await ensure(remote, manager, inputs.names);
+    return { id: `packages:${inputs.names.join(",")}`, outs: { ...inputs, usedManager: manager, versions, installed } };
+  }
+
+  async update(_id: string, olds: PackagesState, news: PackagesState) {
+    const missing = Object.values(olds.versions ?? {}).some((v) => v === "");
+    if (!missing && !managedChanged(olds as never, news as never, ["names", "manager"])) {
+      return { outs: { ...news, usedManager: olds.usedManager, versions: olds.versions, installed: olds.installed } };
+    }
+    const remote = await this.open(news.connection);
+    const manager = await detectManager(remote, news.manager);
+    const { installed, versions } = await ensure(remote, manager, news.names);
+    const ours = [...new Set([...(olds.installed ?? []), ...installed])];
+    const dropped = ours.filter((n) => !news.names.includes(n));
+    if (dropped.length > 0) await mustRun(remote, `removing ${dropped.join(" ")}`, removeScript(manager, dropped), { timeoutSeconds: 3600 });
+    return { outs: { ...news, usedManager: manager, versions, installed: ours.filter((n) => news.names.includes(n)) } };
+  }
+
+  async read(id: string, props: PackagesState) {
+    const remote = await this.open(props.connection);
+    const manager = props.usedManager ?? (await detectManager(remote, props.manager));
+    const versions = await versionsOf(remote, manager, props.names);
+    return { id, props: withConnection(props, { ...props, versions }) };
+  }
+
+  async delete(_id: string, props: PackagesState) {
+    if (!props.installed?.length || !props.usedManager) return;
+    const remote = await this.open(props.connection);
+    await mustRun(remote, `removing ${props.installed.join(" ")}`, removeScript(props.usedManager, props.installed), { timeoutSeconds: 3600 });
+  }
+}
+
+/** Packages that must be installed on a box. */
+export class Packages extends pulumi.dynamic.Resource {
+  declare readonly names: pulumi.Output<string[]>;
+  declare readonly usedManager: pulumi.Output<PackageManager>;
+  /** Installed version per package ("" while missing). */
+  declare readonly versions: pulumi.Output<Record<string, string>>;
+  /** What this resource installed; delete removes exactly these. */
+  declare readonly installed: pulumi.Output<string[]>;
+
+  constructor(name: string, args: PackagesArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      PackagesProvider.instance,
+      name,
+      { ...args, usedManager: undefined, versions: undefined, installed: undefined },
+      { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
+      "ipv6gw:host",
+      "Packages",
+    );
+  }
+}

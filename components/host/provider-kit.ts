@@ -1,0 +1,118 @@
+// Shared pieces of our dynamic providers: input checking with zod, the
+// connection every host resource carries, and minimal diffs.
+
+import * as pulumi from "@pulumi/pulumi";
+import { ConnectionArgs, ResolvedConnection, connectionSchema } from "./connection";
+import { Remote } from "./remote";
+import { openRemote } from "./ssh-transport";
+
+/** What every host resource takes: where the box is. */
+export interface HostResourceArgs {
+  /** How to reach the box; see ConnectionArgs. Its secrets stay secret in state. */
+  readonly connection: pulumi.Input<ConnectionArgs>;
+}
+
+/** Opens (or reuses) a session to a box. Providers take one so tests can pass a fake. */
+export type RemoteOpener = (connection: ResolvedConnection) => Promise<Remote>;
+
+export const sshOpener: RemoteOpener = openRemote;
+
+export interface CheckFailure {
+  readonly property: string;
+  readonly reason: string;
+}
+
+/** Maps a zod result to Pulumi check failures, one per offending property. */
+export function zodFailures(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } | undefined): CheckFailure[] {
+  if (!error) return [];
+  return error.issues.map((i) => ({ property: i.path.map(String).join(".") || "(inputs)", reason: i.message }));
+}
+
+/**
+ * Checks `news` against the resource's schema plus the connection schema.
+ * Unknown values (preview, before a dependency exists) are not checked.
+ */
+export function checkInputs<T>(
+  news: Record<string, unknown>,
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } },
+): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+  const failures: CheckFailure[] = [];
+  const connection = connectionSchema().safeParse(news.connection);
+  if (!connection.success && !containsUnknown(news.connection)) {
+    failures.push(...zodFailures(connection.error).map((f) => ({ property: `connection.${f.property}`, reason: f.reason })));
+  }
+  const { connection: _c, __provider: _p, ...rest } = news;
+  if (!containsUnknown(rest)) {
+    const parsed = schema.safeParse(rest);
+    if (!parsed.success) failures.push(...zodFailures(parsed.error));
+    else return { inputs: { ...news, ...(parsed.data as object) }, failures };
+  }
+  return { inputs: news, failures };
+}
+
+/** The engine's placeholder for values not known until apply. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function containsUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(containsUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(containsUnknown);
+  return false;
+}
+
+/** Structural equality for JSON-like values; key order does not matter. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
+    const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+    const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+    return ka.length === kb.length && ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return false;
+}
+
+/** The listed properties whose values differ between state and the new inputs. */
+export function changedProperties(olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[]): string[] {
+  return keys.filter((k) => !sameValue(olds[k], news[k]));
+}
+
+/**
+ * Whether the provider's own code changed (a new version of this library).
+ * The engine keeps running a resource's read and delete with the code stored
+ * in its state (pulumi/pulumi#6490), so a new version must be stored through
+ * an update; that update then leaves the box alone (see `managedChanged`).
+ */
+export function providerChanged(olds: Record<string, unknown>, news: Record<string, unknown>): boolean {
+  return typeof news.__provider === "string" && olds.__provider !== news.__provider;
+}
+
+/**
+ * A diff over the properties a resource manages. The connection is how we
+ * reach the box, not what is on it, so it never causes an update.
+ */
+export function diffManaged(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  managed: readonly string[],
+  replaceOn: readonly string[] = [],
+  deleteBeforeReplace = false,
+): pulumi.dynamic.DiffResult {
+  const changed = changedProperties(olds, news, managed);
+  const replaces = changed.filter((k) => replaceOn.includes(k));
+  return {
+    changes: changed.length > 0 || providerChanged(olds, news),
+    replaces,
+    deleteBeforeReplace: replaces.length > 0 && deleteBeforeReplace,
+  };
+}
+
+/** Whether an update has anything to do on the box, or only stores new provider code. */
+export function managedChanged(olds: Record<string, unknown>, news: Record<string, unknown>, managed: readonly string[]): boolean {
+  return changedProperties(olds, news, managed).length > 0;
+}
+
+/** The connection to store back with live state after a read. */
+export function withConnection<T extends object>(props: { connection?: unknown }, live: T): T & { connection: unknown } {
+  return { ...live, connection: props.connection };
+}

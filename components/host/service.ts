@@ -1,0 +1,215 @@
+// A service enabled at boot and running (or deliberately not), under systemd,
+// OpenRC or SysV init. A change of `restartTrigger` (say a config file's
+// hash) restarts it. Delete puts back the enabled/running state it found.
+
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedConnection } from "./connection";
+import { DETECT_SERVICE_MANAGER, SERVICE_MANAGERS, ServiceManager, noServiceManager } from "./platform";
+import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
+import { Remote, remoteCommandError, lastLines, mustRun, shq } from "./remote";
+
+export function serviceSchema() {
+  const { z } = require("zod") as typeof import("zod");
+  return z.object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@:-]*$/, "is not a service name"),
+    enabled: z.boolean().default(true),
+    running: z.boolean().default(true),
+    manager: z.enum(["auto", ...SERVICE_MANAGERS]).default("auto"),
+    restartTrigger: z.string().default(""),
+  });
+}
+
+export interface ServiceArgs extends HostResourceArgs {
+  /** Unit or init script name ("radvd", "gw6c"). Changing it replaces the resource. */
+  readonly name: pulumi.Input<string>;
+  /** Start at boot. Defaults to true. */
+  readonly enabled?: pulumi.Input<boolean>;
+  /** Running now. Defaults to true. */
+  readonly running?: pulumi.Input<boolean>;
+  /** Service manager. Defaults to "auto" (detected on the box). */
+  readonly manager?: pulumi.Input<"auto" | ServiceManager>;
+  /** Any string; when it changes, a running service is restarted (pass a config file's sha256). Defaults to "". */
+  readonly restartTrigger?: pulumi.Input<string>;
+}
+
+interface ServiceState {
+  connection: ResolvedConnection;
+  name: string;
+  enabled: boolean;
+  running: boolean;
+  manager: "auto" | ServiceManager;
+  restartTrigger: string;
+  usedManager?: ServiceManager;
+  /** What we found before taking over, put back on delete. */
+  previous?: { enabled: boolean; running: boolean };
+}
+
+const MANAGED = ["name", "enabled", "running", "restartTrigger"] as const;
+
+/** Prints "enabled=<0|1> running=<0|1>", or exits 3 when the service does not exist. */
+export function statusScript(manager: ServiceManager, name: string): string {
+  const n = shq(name);
+  switch (manager) {
+    case "systemd":
+      return [
+        `load=$(systemctl show -p LoadState --value ${n} 2>/dev/null)`,
+        `[ "$load" = loaded ] || exit 3`,
+        `case "$(systemctl is-enabled ${n} 2>/dev/null)" in enabled|enabled-runtime|static|alias|indirect|generated) e=1;; *) e=0;; esac`,
+        `systemctl is-active --quiet ${n} && r=1 || r=0`,
+        `echo "enabled=$e running=$r"`,
+      ].join("\n");
+    case "openrc":
+      return [
+        `[ -x /etc/init.d/${name} ] || exit 3`,
+        `rc-update show default 2>/dev/null | grep -qE "^ *${name} " && e=1 || e=0`,
+        `rc-service ${n} status >/dev/null 2>&1 && r=1 || r=0`,
+        `echo "enabled=$e running=$r"`,
+      ].join("\n");
+    case "sysv":
+      return [
+        `[ -x /etc/init.d/${name} ] || exit 3`,
+        "lvl=$(runlevel 2>/dev/null | awk '{print $2}'); case \"$lvl\" in [0-9]) ;; *) lvl=3;; esac",
+        `ls /etc/rc$lvl.d/S[0-9][0-9]${name} >/dev/null 2>&1 && e=1 || e=0`,
+        `/etc/init.d/${name} status >/dev/null 2>&1 && r=1 || r=0`,
+        `echo "enabled=$e running=$r"`,
+      ].join("\n");
+  }
+}
+
+/** Brings the service to the wanted state; `restart` restarts it when it should run. */
+export function applyScript(manager: ServiceManager, name: string, enabled: boolean, running: boolean, restart: boolean): string {
+  const n = shq(name);
+  const lines = ["set -e"];
+  switch (manager) {
+    case "systemd":
+      lines.push("systemctl daemon-reload");
+      lines.push(`systemctl ${enabled ? "enable" : "disable"} --quiet ${n}`);
+      lines.push(running ? `systemctl ${restart ? "restart" : "start"} ${n}` : `systemctl stop ${n}`);
+      break;
+    case "openrc":
+      lines.push(enabled ? `rc-update add ${n} default >/dev/null` : `rc-update del ${n} default >/dev/null 2>&1 || true`);
+      lines.push(running ? `rc-service ${n} ${restart ? "restart" : "start"}` : `rc-service ${n} stop`);
+      break;
+    case "sysv":
+      lines.push(
+        enabled
+          ? `if command -v chkconfig >/dev/null 2>&1; then chkconfig --add ${n}; chkconfig ${n} on; else update-rc.d ${n} defaults >/dev/null; update-rc.d ${n} enable >/dev/null; fi`
+          : `if command -v chkconfig >/dev/null 2>&1; then chkconfig ${n} off; else update-rc.d ${n} disable >/dev/null 2>&1 || true; fi`,
+      );
+      lines.push(
+        running
+          ? restart
+            ? `/etc/init.d/${name} restart`
+            : `/etc/init.d/${name} status >/dev/null 2>&1 || /etc/init.d/${name} start`
+          : `/etc/init.d/${name} status >/dev/null 2>&1 && /etc/init.d/${name} stop || true`,
+      );
+      break;
+  }
+  return lines.join("\n");
+}
+
+/** Why a service failed, from its manager's own log. */
+export function diagnoseScript(manager: ServiceManager, name: string): string {
+  if (manager === "systemd") return `systemctl status --no-pager -l ${shq(name)} 2>&1 | tail -n 15; journalctl -u ${shq(name)} -n 15 --no-pager 2>&1`;
+  return `/etc/init.d/${name} status 2>&1 | tail -n 15`;
+}
+
+export function parseStatus(stdout: string): { enabled: boolean; running: boolean } {
+  const m = /enabled=([01]) running=([01])/.exec(stdout);
+  if (!m) throw new Error(`unexpected service status output: ${JSON.stringify(stdout)}`);
+  return { enabled: m[1] === "1", running: m[2] === "1" };
+}
+
+async function detectManager(remote: Remote, wanted: ServiceState["manager"]): Promise<ServiceManager> {
+  if (wanted !== "auto") return wanted;
+  const found = (await mustRun(remote, "detecting the service manager", DETECT_SERVICE_MANAGER)).trim();
+  if (!(SERVICE_MANAGERS as readonly string[]).includes(found)) throw noServiceManager(remote.where);
+  return found as ServiceManager;
+}
+
+async function status(remote: Remote, manager: ServiceManager, name: string) {
+  const result = await remote.run(statusScript(manager, name));
+  if (result.code === 3) return undefined;
+  if (result.code !== 0) throw remoteCommandError(remote.where, `reading the state of service ${name}`, result);
+  return parseStatus(result.stdout);
+}
+
+async function converge(remote: Remote, manager: ServiceManager, s: ServiceState, restart: boolean): Promise<void> {
+  const result = await remote.run(applyScript(manager, s.name, s.enabled, s.running, restart));
+  if (result.code === 0) return;
+  const why = await remote.run(diagnoseScript(manager, s.name));
+  throw new Error(
+    `service ${s.name} on ${remote.where} could not be ${s.running ? "started" : "stopped"} (${manager}): ` +
+      `${lastLines(result.stderr || result.stdout, 6)}\n${lastLines(why.stdout, 20)}`,
+  );
+}
+
+export class ServiceProvider implements pulumi.dynamic.ResourceProvider {
+  static readonly instance = new ServiceProvider(sshOpener);
+  constructor(private readonly open: RemoteOpener) {}
+
+  async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+    return checkInputs(news, serviceSchema());
+  }
+
+  async diff(_id: string, olds: ServiceState, news: ServiceState) {
+    return diffManaged(olds as never, news as never, MANAGED, ["name"]);
+  }
+
+  async create(inputs: ServiceState) {
+    const remote = await this.open(inputs.connection);
+    const manager = await detectManager(remote, inputs.manager);
+    const previous = await status(remote, manager, inputs.name);
+    if (!previous) {
+      throw new Error(`service ${inputs.name} does not exist on ${remote.where} (${manager}): install its package or unit file first`);
+    }
+    await converge(remote, manager, inputs, false);
+    return { id: inputs.name, outs: { ...inputs, usedManager: manager, previous } };
+  }
+
+  async update(_id: string, olds: ServiceState, news: ServiceState) {
+    if (!managedChanged(olds as never, news as never, MANAGED)) return { outs: { ...news, usedManager: olds.usedManager, previous: olds.previous } };
+    const remote = await this.open(news.connection);
+    const manager = olds.usedManager ?? (await detectManager(remote, news.manager));
+    await converge(remote, manager, news, olds.restartTrigger !== news.restartTrigger && olds.running);
+    return { outs: { ...news, usedManager: manager, previous: olds.previous } };
+  }
+
+  async read(id: string, props: ServiceState) {
+    const remote = await this.open(props.connection);
+    const manager = props.usedManager ?? (await detectManager(remote, props.manager));
+    const live = await status(remote, manager, props.name);
+    if (!live) return {};
+    const state = withConnection(props, { ...props, ...live });
+    const { usedManager: _u, previous: _p, ...inputs } = state;
+    return { id, props: state, inputs };
+  }
+
+  async delete(_id: string, props: ServiceState) {
+    if (!props.usedManager) return;
+    const remote = await this.open(props.connection);
+    // The unit may be gone already (its package removed first): then there is nothing to put back.
+    if (!(await status(remote, props.usedManager, props.name))) return;
+    const before = props.previous ?? { enabled: false, running: false };
+    await converge(remote, props.usedManager, { ...props, ...before }, false);
+  }
+}
+
+/** A service held enabled/running (or not). */
+export class Service extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly enabled: pulumi.Output<boolean>;
+  declare readonly running: pulumi.Output<boolean>;
+  declare readonly usedManager: pulumi.Output<ServiceManager>;
+
+  constructor(name: string, args: ServiceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      ServiceProvider.instance,
+      name,
+      { ...args, usedManager: undefined, previous: undefined },
+      { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
+      "ipv6gw:host",
+      "Service",
+    );
+  }
+}

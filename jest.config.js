@@ -1,0 +1,24 @@
+// Three projects: unit tests are pure or mocked and run anywhere; integration
+// and e2e tests drive the lab (root, systemd-nspawn) and share it, so the whole
+// run is serial (see scripts/test.sh).
+const ts = { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }] };
+
+module.exports = {
+  projects: [
+    { displayName: "unit", testEnvironment: "node", transform: ts, testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+    {
+      displayName: "integration",
+      testEnvironment: "node",
+      transform: ts,
+      testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/lab-setup.ts",
+    },
+    {
+      displayName: "e2e",
+      testEnvironment: "node",
+      transform: ts,
+      testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/lab-setup.ts",
+    },
+  ],
+};

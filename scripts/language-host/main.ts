@@ -1,0 +1,167 @@
+// A Node.js language host for the Pulumi CLI, for machines where the official
+// `pulumi-language-nodejs` cannot be built.
+//
+// Why: the Go module proxy serves the CLI (github.com/pulumi/pulumi/pkg/v3) but
+// refuses the language host's untagged module
+// (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3, 403 "This
+// module version is not available"). The engine only needs a gRPC
+// LanguageRuntime that can run the program, so this one implements the part of
+// the protocol a `pulumi preview/up/refresh/destroy` of a Node.js project uses:
+// Run (spawn @pulumi/pulumi's own `cmd/run`, exactly as the Go host does),
+// GetRequiredPackages, GetPluginInfo, InstallDependencies and About. Anything
+// else answers UNIMPLEMENTED, which the CLI treats as "not supported".
+//
+// scripts/toolchain.sh puts a shim beside the built CLI that runs this file.
+//
+// Protocol: the CLI starts us with the engine address as the last argument and
+// reads our port from the first line of stdout.
+
+import * as childProcess from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import * as grpc from "@grpc/grpc-js";
+import * as langproto from "@pulumi/pulumi/proto/language_pb";
+import * as langrpc from "@pulumi/pulumi/proto/language_grpc_pb";
+import * as pluginproto from "@pulumi/pulumi/proto/plugin_pb";
+import { findResourcePackages } from "./packages";
+import { runArguments, runEnvironment } from "./run-args";
+
+/** Exit code @pulumi/pulumi's cmd/run uses after it already showed the user an actionable error. */
+const EXIT_ALREADY_REPORTED = 32;
+
+const hostVersion: string = require("@pulumi/pulumi/package.json").version;
+
+type Callback<T> = grpc.sendUnaryData<T>;
+
+function programRunPath(programDirectory: string): string {
+  return require.resolve("@pulumi/pulumi/cmd/run", { paths: [programDirectory, __dirname] });
+}
+
+function run(engineAddress: string) {
+  return (call: grpc.ServerUnaryCall<langproto.RunRequest, langproto.RunResponse>, cb: Callback<langproto.RunResponse>) => {
+    const req = call.request;
+    const info = req.getInfo();
+    const programDirectory = info?.getProgramDirectory() || req.getPwd();
+    const response = new langproto.RunResponse();
+    let runPath: string;
+    try {
+      runPath = programRunPath(programDirectory);
+    } catch (e) {
+      response.setError(`could not find @pulumi/pulumi in ${programDirectory}: run npm ci there first (${String(e)})`);
+      return cb(null, response);
+    }
+    const options = (info?.getOptions()?.toJavaScript() ?? {}) as Record<string, unknown>;
+    const config: Record<string, string> = {};
+    req.getConfigMap().forEach((value, key) => (config[key] = value));
+    const args = runArguments({
+      runPath,
+      monitor: req.getMonitorAddress(),
+      engine: engineAddress,
+      organization: req.getOrganization(),
+      project: req.getProject(),
+      rootDirectory: info?.getRootDirectory() ?? "",
+      stack: req.getStack(),
+      pwd: programDirectory,
+      dryRun: req.getDryrun(),
+      parallel: req.getParallel(),
+      entryPoint: info?.getEntryPoint() || ".",
+      programArgs: req.getArgsList(),
+      nodeargs: typeof options.nodeargs === "string" ? options.nodeargs : "",
+    });
+    const env = {
+      ...process.env,
+      ...runEnvironment({ config, secretKeys: req.getConfigsecretkeysList(), options }),
+    };
+    // stdout/stderr go straight to ours: the CLI shows them as the program's output.
+    const child = childProcess.spawn(process.execPath, args, { cwd: programDirectory, env, stdio: ["ignore", "inherit", "inherit"] });
+    call.on("cancelled", () => child.kill("SIGINT"));
+    child.on("error", (err) => {
+      response.setError(`Problem executing program (could not run language executor): ${err.message}`);
+      cb(null, response);
+    });
+    child.on("exit", (code, signal) => {
+      if (code === EXIT_ALREADY_REPORTED) {
+        response.setBail(true);
+      } else if (code !== 0) {
+        response.setError(signal ? `Program was killed by ${signal}` : `Program exited with non-zero exit code: ${code}`);
+      }
+      cb(null, response);
+    });
+  };
+}
+
+function getRequiredPackages(
+  call: grpc.ServerUnaryCall<langproto.GetRequiredPackagesRequest, langproto.GetRequiredPackagesResponse>,
+  cb: Callback<langproto.GetRequiredPackagesResponse>,
+) {
+  const dir = call.request.getInfo()?.getProgramDirectory() ?? process.cwd();
+  const response = new langproto.GetRequiredPackagesResponse();
+  for (const pkg of findResourcePackages(dir)) {
+    const dep = new pluginproto.PackageDependency();
+    dep.setName(pkg.name).setKind("resource").setVersion(pkg.version).setServer(pkg.server);
+    response.addPackages(dep);
+  }
+  cb(null, response);
+}
+
+function getPluginInfo(_call: unknown, cb: Callback<pluginproto.PluginInfo>) {
+  cb(null, new pluginproto.PluginInfo().setVersion(hostVersion));
+}
+
+function installDependencies(
+  call: grpc.ServerWritableStream<langproto.InstallDependenciesRequest, langproto.InstallDependenciesResponse>,
+) {
+  const dir = call.request.getInfo()?.getProgramDirectory() || call.request.getDirectory();
+  const lock = fs.existsSync(path.join(dir, "package-lock.json"));
+  const child = childProcess.spawn("npm", [lock ? "ci" : "install"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (b: Buffer) => call.write(new langproto.InstallDependenciesResponse().setStdout(b)));
+  child.stderr.on("data", (b: Buffer) => call.write(new langproto.InstallDependenciesResponse().setStderr(b)));
+  child.on("exit", (code) => {
+    if (code === 0) call.end();
+    else call.destroy(new Error(`npm in ${dir} exited with code ${code}`));
+  });
+}
+
+function about(_call: unknown, cb: Callback<langproto.AboutResponse>) {
+  const response = new langproto.AboutResponse().setExecutable(process.execPath).setVersion(process.version);
+  cb(null, response);
+}
+
+function handshake(_call: unknown, cb: Callback<langproto.LanguageHandshakeResponse>) {
+  cb(null, new langproto.LanguageHandshakeResponse());
+}
+
+function main(argv: string[]): void {
+  if (argv.includes("-version") || argv.includes("--version")) {
+    console.log(`v${hostVersion}`);
+    return;
+  }
+  const positional = argv.filter((a) => !a.startsWith("-"));
+  const engineAddress = positional[0] ?? "";
+
+  const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
+  // The generated service type lists every RPC; grpc-js answers UNIMPLEMENTED for the ones left out.
+  server.addService(langrpc.LanguageRuntimeService, {
+    run: run(engineAddress),
+    getRequiredPackages,
+    getPluginInfo,
+    installDependencies,
+    about,
+    handshake,
+  } as unknown as grpc.UntypedServiceImplementation);
+  server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {
+    if (err) {
+      console.error(`pulumi-language-nodejs: could not listen on 127.0.0.1: ${err.message}`);
+      process.exit(1);
+    }
+    process.stdout.write(`${port}\n`);
+  });
+
+  // The CLI kills us when it is done; if it dies first we are re-parented, so leave too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(0);
+  }, 1000).unref();
+}
+
+main(process.argv.slice(2));

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `npm run pulumi -- <args>`: the pinned Pulumi CLI with the project's offline
+# settings, for the lab and tests. A real site's owner runs plain `pulumi` with
+# their own backend instead.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin_dir=$("$root/scripts/toolchain.sh" | tail -n 1)
+
+# The language host and dynamic-provider shims beside the CLI run from here.
+export IPV6GW_ROOT=$root
+export PATH="$bin_dir:$PATH"
+export PULUMI_HOME=${PULUMI_HOME:-$root/.pulumi/home}
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$root/.pulumi/state}
+# The lab stack's fixed passphrase; it protects nothing but lab keys.
+export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-ipv6gw-lab}
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+mkdir -p "$root/.pulumi/state" "$PULUMI_HOME"
+cd "$root"
+exec pulumi "$@"

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Makes the pinned Pulumi CLI available without Pulumi's download servers.
+#
+# No registry ships the CLI binary, so it is built from the Go module proxy
+# (reference: ../shared/reference/pulumi-offline.md, recipe A) and cached
+# outside the repository, keyed by version. A `pulumi` already on PATH is used
+# when its version matches. Prints the directory holding `pulumi` on stdout's
+# last line; progress goes to stderr.
+set -euo pipefail
+
+PULUMI_VERSION=3.248.0
+cache_root=${IPV6GW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ipv6gw}
+bin_dir=$cache_root/toolchain/pulumi-v$PULUMI_VERSION
+
+say() { printf 'toolchain: %s\n' "$*" >&2; }
+die() { printf 'toolchain: error: %s\n' "$*" >&2; exit 1; }
+
+version_of() { "$1" version 2>/dev/null | tr -d '[:space:]' || true; }
+
+# 1. A matching pulumi on PATH wins (a developer's own install).
+if on_path=$(command -v pulumi 2>/dev/null) && [ "$(version_of "$on_path")" = "v$PULUMI_VERSION" ]; then
+  say "using $on_path (v$PULUMI_VERSION)"
+  dirname "$(readlink -f "$on_path")"
+  exit 0
+fi
+
+# Beside our built CLI sit the two bundled plugins it looks for there (so it
+# neither downloads them nor warns about PATH): the Node.js language host, our
+# stand-in for the official one the Go proxy refuses (scripts/language-host),
+# and the dynamic-provider shim that ships in @pulumi/pulumi. Both run from the
+# project named by IPV6GW_ROOT, which scripts/pulumi.sh sets.
+write_plugin_shims() {
+  cat > "$1/pulumi-language-nodejs" <<'SHIM'
+#!/bin/sh
+: "${IPV6GW_ROOT:?pulumi-language-nodejs (ipv6gw stand-in): run pulumi through npm run pulumi, which sets IPV6GW_ROOT}"
+exec node "$IPV6GW_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only --project "$IPV6GW_ROOT/tsconfig.json" \
+  "$IPV6GW_ROOT/scripts/language-host/main.ts" "$@"
+SHIM
+  cat > "$1/pulumi-resource-pulumi-nodejs" <<'SHIM'
+#!/bin/sh
+: "${IPV6GW_ROOT:?pulumi-resource-pulumi-nodejs: run pulumi through npm run pulumi, which sets IPV6GW_ROOT}"
+exec "$IPV6GW_ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$@"
+SHIM
+  chmod 0755 "$1/pulumi-language-nodejs" "$1/pulumi-resource-pulumi-nodejs"
+}
+
+# 2. The cache from an earlier build.
+if [ -x "$bin_dir/pulumi" ] && [ "$(version_of "$bin_dir/pulumi")" = "v$PULUMI_VERSION" ]; then
+  say "using cached $bin_dir/pulumi"
+  write_plugin_shims "$bin_dir"
+  echo "$bin_dir"
+  exit 0
+fi
+
+# 3. Build from the Go module proxy.
+command -v go >/dev/null 2>&1 || die "Go is not installed, and no pulumi v$PULUMI_VERSION is on PATH or in $bin_dir.
+  Install Go >= 1.25.11 (https://go.dev/dl) or put pulumi v$PULUMI_VERSION on PATH, then run this again."
+go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+[ "${go_minor:-0}" -ge 25 ] || die "$(go env GOVERSION) is too old to build pulumi v$PULUMI_VERSION (needs go1.25.11 or newer)."
+
+export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
+start=$(date +%s)
+say "building pulumi v$PULUMI_VERSION from the Go module proxy into $bin_dir (cold: several minutes on 2 cores)"
+say "downloading modules github.com/pulumi/pulumi/{pkg,sdk}/v3@v$PULUMI_VERSION"
+go mod download github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION
+modcache=$(go env GOMODCACHE)
+pkg_src=$modcache/github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION
+sdk_src=$modcache/github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION
+
+work=$(mktemp -d)
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+# The module cache is read-only, and pkg's go.mod points sdk at ../sdk.
+cp -r "$pkg_src" "$work/pkg"
+chmod -R u+w "$work/pkg"
+cd "$work/pkg"
+go mod edit -replace "github.com/pulumi/pulumi/sdk/v3=$sdk_src"
+
+say "compiling (progress: one line per minute)"
+( while sleep 60; do say "still compiling ($(( ($(date +%s) - start) / 60 )) min)"; done ) &
+ticker=$!
+trap 'kill $ticker 2>/dev/null; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+mkdir -p "$bin_dir.partial"
+go build -trimpath -tags osusergo,grpcnotrace \
+  -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+  -o "$bin_dir.partial/pulumi" ./cmd/pulumi
+kill $ticker 2>/dev/null || true
+
+got=$(version_of "$bin_dir.partial/pulumi")
+[ "$got" = "v$PULUMI_VERSION" ] || die "built pulumi reports version '$got', expected v$PULUMI_VERSION"
+write_plugin_shims "$bin_dir.partial"
+rm -rf "$bin_dir"
+mv "$bin_dir.partial" "$bin_dir"
+say "built pulumi v$PULUMI_VERSION in $(( $(date +%s) - start )) s"
+echo "$bin_dir"
