@@ -13,7 +13,7 @@ export function serviceSchema() {
   return z.object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@:-]*$/, "is not a service name"),
     enabled: z.boolean().default(true),
-    running: z.boolean().default(true),
+    running: z.union([z.boolean(), z.literal("unmanaged")]).default(true),
     manager: z.enum(["auto", ...SERVICE_MANAGERS]).default("auto"),
     restartTrigger: z.string().default(""),
   });
@@ -24,8 +24,12 @@ export interface ServiceArgs extends HostResourceArgs {
   readonly name: pulumi.Input<string>;
   /** Start at boot. Defaults to true. */
   readonly enabled?: pulumi.Input<boolean>;
-  /** Running now. Defaults to true. */
-  readonly running?: pulumi.Input<boolean>;
+  /**
+   * Running now. Defaults to true. "unmanaged" leaves it as it is: for
+   * services that only load state at boot (netfilter-persistent), where a
+   * start or stop would act on live state we manage elsewhere.
+   */
+  readonly running?: pulumi.Input<boolean | "unmanaged">;
   /** Service manager. Defaults to "auto" (detected on the box). */
   readonly manager?: pulumi.Input<"auto" | ServiceManager>;
   /** Any string; when it changes, a running service is restarted (pass a config file's sha256). Defaults to "". */
@@ -36,7 +40,7 @@ interface ServiceState {
   connection: ResolvedConnection;
   name: string;
   enabled: boolean;
-  running: boolean;
+  running: boolean | "unmanaged";
   manager: "auto" | ServiceManager;
   restartTrigger: string;
   usedManager?: ServiceManager;
@@ -44,7 +48,9 @@ interface ServiceState {
   previous?: { enabled: boolean; running: boolean };
 }
 
-const MANAGED = ["name", "enabled", "running", "restartTrigger"] as const;
+function managedKeys(s: Pick<ServiceState, "running">): string[] {
+  return s.running === "unmanaged" ? ["name", "enabled", "restartTrigger"] : ["name", "enabled", "running", "restartTrigger"];
+}
 
 /** Prints "enabled=<0|1> running=<0|1>", or exits 3 when the service does not exist. */
 export function statusScript(manager: ServiceManager, name: string): string {
@@ -77,18 +83,18 @@ export function statusScript(manager: ServiceManager, name: string): string {
 }
 
 /** Brings the service to the wanted state; `restart` restarts it when it should run. */
-export function applyScript(manager: ServiceManager, name: string, enabled: boolean, running: boolean, restart: boolean): string {
+export function applyScript(manager: ServiceManager, name: string, enabled: boolean, running: boolean | "unmanaged", restart: boolean): string {
   const n = shq(name);
   const lines = ["set -e"];
   switch (manager) {
     case "systemd":
       lines.push("systemctl daemon-reload");
       lines.push(`systemctl ${enabled ? "enable" : "disable"} --quiet ${n}`);
-      lines.push(running ? `systemctl ${restart ? "restart" : "start"} ${n}` : `systemctl stop ${n}`);
+      if (running !== "unmanaged") lines.push(running ? `systemctl ${restart ? "restart" : "start"} ${n}` : `systemctl stop ${n}`);
       break;
     case "openrc":
       lines.push(enabled ? `rc-update add ${n} default >/dev/null` : `rc-update del ${n} default >/dev/null 2>&1 || true`);
-      lines.push(running ? `rc-service ${n} ${restart ? "restart" : "start"}` : `rc-service ${n} stop`);
+      if (running !== "unmanaged") lines.push(running ? `rc-service ${n} ${restart ? "restart" : "start"}` : `rc-service ${n} stop`);
       break;
     case "sysv":
       lines.push(
@@ -96,6 +102,7 @@ export function applyScript(manager: ServiceManager, name: string, enabled: bool
           ? `if command -v chkconfig >/dev/null 2>&1; then chkconfig --add ${n}; chkconfig ${n} on; else update-rc.d ${n} defaults >/dev/null; update-rc.d ${n} enable >/dev/null; fi`
           : `if command -v chkconfig >/dev/null 2>&1; then chkconfig ${n} off; else update-rc.d ${n} disable >/dev/null 2>&1 || true; fi`,
       );
+      if (running === "unmanaged") break;
       lines.push(
         running
           ? restart
@@ -139,7 +146,7 @@ async function converge(remote: Remote, manager: ServiceManager, s: ServiceState
   if (result.code === 0) return;
   const why = await remote.run(diagnoseScript(manager, s.name));
   throw new Error(
-    `service ${s.name} on ${remote.where} could not be ${s.running ? "started" : "stopped"} (${manager}): ` +
+    `service ${s.name} on ${remote.where} could not be ${s.running === false ? "stopped" : "started"} (${manager}): ` +
       `${lastLines(result.stderr || result.stdout, 6)}\n${lastLines(why.stdout, 20)}`,
   );
 }
@@ -153,7 +160,7 @@ export class ServiceProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async diff(_id: string, olds: ServiceState, news: ServiceState) {
-    return diffManaged(olds as never, news as never, MANAGED, ["name"]);
+    return diffManaged(olds as never, news as never, managedKeys(news), ["name"]);
   }
 
   async create(inputs: ServiceState) {
@@ -168,10 +175,10 @@ export class ServiceProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async update(_id: string, olds: ServiceState, news: ServiceState) {
-    if (!managedChanged(olds as never, news as never, MANAGED)) return { outs: { ...news, usedManager: olds.usedManager, previous: olds.previous } };
+    if (!managedChanged(olds as never, news as never, managedKeys(news))) return { outs: { ...news, usedManager: olds.usedManager, previous: olds.previous } };
     const remote = await this.open(news.connection);
     const manager = olds.usedManager ?? (await detectManager(remote, news.manager));
-    await converge(remote, manager, news, olds.restartTrigger !== news.restartTrigger && olds.running);
+    await converge(remote, manager, news, olds.restartTrigger !== news.restartTrigger && olds.running === true);
     return { outs: { ...news, usedManager: manager, previous: olds.previous } };
   }
 
@@ -180,7 +187,7 @@ export class ServiceProvider implements pulumi.dynamic.ResourceProvider {
     const manager = props.usedManager ?? (await detectManager(remote, props.manager));
     const live = await status(remote, manager, props.name);
     if (!live) return {};
-    const state = withConnection(props, { ...props, ...live });
+    const state = withConnection(props, { ...props, ...live, running: props.running === "unmanaged" ? "unmanaged" : live.running });
     const { usedManager: _u, previous: _p, ...inputs } = state;
     return { id, props: state, inputs };
   }
@@ -191,7 +198,8 @@ export class ServiceProvider implements pulumi.dynamic.ResourceProvider {
     // The unit may be gone already (its package removed first): then there is nothing to put back.
     if (!(await status(remote, props.usedManager, props.name))) return;
     const before = props.previous ?? { enabled: false, running: false };
-    await converge(remote, props.usedManager, { ...props, ...before }, false);
+    const running = props.running === "unmanaged" ? "unmanaged" : before.running;
+    await converge(remote, props.usedManager, { ...props, enabled: before.enabled, running }, false);
   }
 }
 
@@ -199,7 +207,7 @@ export class ServiceProvider implements pulumi.dynamic.ResourceProvider {
 export class Service extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
   declare readonly enabled: pulumi.Output<boolean>;
-  declare readonly running: pulumi.Output<boolean>;
+  declare readonly running: pulumi.Output<boolean | "unmanaged">;
   declare readonly usedManager: pulumi.Output<ServiceManager>;
 
   constructor(name: string, args: ServiceArgs, opts?: pulumi.CustomResourceOptions) {

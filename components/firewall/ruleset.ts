@@ -1,0 +1,246 @@
+// The live ip6tables filter table of a box, applied safely.
+//
+// Preview: the text is checked on the box without touching the live ruleset,
+// first by `ip6tables-restore --test` (syntax, matches, targets), then by
+// loading it into a throwaway network namespace (`unshare --net`), where the
+// kernel itself accepts or rejects every rule; a rejection names the rule.
+//
+// Apply: the current table is saved and a rollback is armed on the box (a
+// detached `sleep N; ip6tables-restore <saved>`); the new table is loaded in
+// one `ip6tables-restore`; then a *new* SSH connection must get through and
+// disarm the rollback. If it cannot, the box restores the old table by itself
+// and the update fails saying so. The session doing the work is never cut
+// off by a typo, and there is never a moment without a complete ruleset.
+//
+// Read: `ip6tables-save -t filter` without counters, so a refresh shows rules
+// added, removed or edited by hand, and `up --refresh` puts ours back.
+
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedConnection, describeEndpoint, toEndpoint } from "../host/connection";
+import { HostResourceArgs, RemoteOpener, checkInputs, containsUnknown, providerChanged, sshOpener, withConnection } from "../host/provider-kit";
+import { Remote, lastLines, mustRun, namedError, remoteCommandError, shq } from "../host/remote";
+import { openFreshRemote } from "../host/ssh-transport";
+import { EMPTY_FILTER_TABLE, normalizeSave, ruleNameAtLine } from "./render-ruleset";
+
+export const STATE_DIR = "/var/lib/ipv6gw/firewall";
+
+export function rulesetSchema() {
+  const { z } = require("zod") as typeof import("zod");
+  return z.object({
+    rules: z
+      .string()
+      .refine((t) => t.startsWith("*filter\n") && t.trimEnd().endsWith("COMMIT"), "must be one ip6tables-restore filter table ('*filter' ... 'COMMIT')"),
+    rollbackSeconds: z.number().int().min(10, "must be at least 10 s, or a slow link rolls back a good ruleset").max(3600).default(60),
+  });
+}
+
+export interface Ip6tablesRulesetArgs extends HostResourceArgs {
+  /** The whole filter table as ip6tables-restore text (see renderFilterTable). */
+  readonly rules: pulumi.Input<string>;
+  /** Seconds the box waits for a new SSH connection to confirm a change before it restores the old table. Defaults to 60. */
+  readonly rollbackSeconds?: pulumi.Input<number>;
+}
+
+interface RulesetState {
+  connection: ResolvedConnection;
+  rules: string;
+  rollbackSeconds: number;
+  /** The table found before we first applied ours; delete restores it. */
+  previous?: string;
+}
+
+/** Checks a table on stdin without applying it: parser first, then the kernel in a scratch namespace. */
+export function validateScript(): string {
+  return [
+    "set -e",
+    `command -v ip6tables-restore >/dev/null 2>&1 || { echo "ip6tables-restore is not installed" >&2; exit 6; }`,
+    "f=$(mktemp)",
+    `trap 'rm -f "$f"' EXIT`,
+    `cat > "$f"`,
+    `ip6tables-restore --test < "$f"`,
+    // The parser does not ask the kernel; a private network namespace does, and is thrown away.
+    `if command -v unshare >/dev/null 2>&1 && unshare --net true 2>/dev/null; then unshare --net sh -c 'ip6tables-restore < "$1"' sh "$f"; fi`,
+  ].join("\n");
+}
+
+/** Saves the live table, arms the rollback, applies stdin; prints the saved table. */
+export function applyScript(rollbackSeconds: number): string {
+  const d = shq(STATE_DIR);
+  return [
+    "set -e",
+    `mkdir -p ${d}`,
+    `cat > ${d}/pending.rules`,
+    `ip6tables-restore --test < ${d}/pending.rules`,
+    `ip6tables-save -t filter > ${d}/rollback.rules`,
+    // A box that never used ip6tables has no filter table to save: its state is the empty table.
+    `grep -q '^\\*filter' ${d}/rollback.rules || printf '%s' ${shq(EMPTY_FILTER_TABLE)} > ${d}/rollback.rules`,
+    `rm -f ${d}/rollback.status`,
+    `setsid sh -c 'sleep ${rollbackSeconds}; ip6tables-restore < ${STATE_DIR}/rollback.rules && echo rolled-back > ${STATE_DIR}/rollback.status' </dev/null >/dev/null 2>&1 &`,
+    `echo $! > ${d}/rollback.pid`,
+    `ip6tables-restore < ${d}/pending.rules`,
+    `cat ${d}/rollback.rules`,
+  ].join("\n");
+}
+
+/** Disarms the rollback: run over a new connection, it proves the box still lets us in. */
+export const CONFIRM_SCRIPT = [
+  "set -e",
+  `d=${STATE_DIR}`,
+  `[ -f "$d/rollback.status" ] && { cat "$d/rollback.status"; exit 7; }`,
+  `kill -- -"$(cat "$d/rollback.pid")" 2>/dev/null || true`,
+  `echo confirmed > "$d/rollback.status"`,
+  `rm -f "$d/pending.rules"`,
+].join("\n");
+
+export const READ_SCRIPT = [
+  `command -v ip6tables-save >/dev/null 2>&1 || exit 3`,
+  "ip6tables-save -t filter",
+].join("\n");
+
+/** Turns ip6tables-restore's complaint into "which rule, and why". */
+export function explainRejection(rules: string, stderr: string): { rule?: string; line?: number; message: string } {
+  const m = /Error occurred at line: (\d+)/.exec(stderr) ?? /line (\d+): /.exec(stderr);
+  const line = m ? Number(m[1]) : undefined;
+  const message = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Try `ip6tables-restore -h'/.test(l) && !/^Error occurred at line/.test(l))
+    .join(" ");
+  return { rule: line ? ruleNameAtLine(rules, line) : undefined, line, message };
+}
+
+function rejectionReason(where: string, rules: string, stderr: string): string {
+  const e = explainRejection(rules, stderr);
+  const which = e.rule ? `rule '${e.rule}' (line ${e.line})` : e.line ? `line ${e.line}` : "the ruleset";
+  return `${which} is rejected by ip6tables on ${where}: ${e.message || "no message"}`;
+}
+
+async function validate(remote: Remote, rules: string): Promise<string | undefined> {
+  const result = await remote.run(validateScript(), { stdin: rules });
+  if (result.code === 0) return undefined;
+  if (result.code === 6) return "not-installed";
+  return rejectionReason(remote.where, rules, result.stderr || result.stdout);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider {
+  static readonly instance = new Ip6tablesRulesetProvider(sshOpener, openFreshRemote);
+  constructor(
+    private readonly open: RemoteOpener,
+    private readonly openFresh: (c: ResolvedConnection) => Promise<Remote & { close(): void }>,
+  ) {}
+
+  async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+    const checked = checkInputs(news, rulesetSchema());
+    if (checked.failures.length > 0 || containsUnknown(news)) return checked;
+    // Preview runs check too: a rule the kernel rejects fails here, before anything changes.
+    const remote = await this.open(news.connection as ResolvedConnection);
+    const problem = await validate(remote, news.rules as string);
+    // Before the stack installs ip6tables there is nothing to check with; apply validates again first.
+    if (problem && problem !== "not-installed") checked.failures.push({ property: "rules", reason: problem });
+    return checked;
+  }
+
+  async diff(_id: string, olds: RulesetState, news: RulesetState) {
+    const changed = olds.rules !== news.rules || olds.rollbackSeconds !== news.rollbackSeconds;
+    return { changes: changed || providerChanged(olds as never, news as never) };
+  }
+
+  /** Applies with rollback armed; returns the table that was live before. */
+  private async apply(s: RulesetState): Promise<string> {
+    const remote = await this.open(s.connection);
+    const problem = await validate(remote, s.rules);
+    if (problem === "not-installed") throw namedError("FirewallError", `ip6tables-restore is not installed on ${remote.where}: install iptables first`);
+    if (problem) throw namedError("FirewallError", problem);
+    const started = Date.now();
+    const applied = await remote.run(applyScript(s.rollbackSeconds), { stdin: s.rules });
+    if (applied.code !== 0) {
+      throw namedError("FirewallError", rejectionReason(remote.where, s.rules, applied.stderr || applied.stdout));
+    }
+    await this.confirm(s, started);
+    return normalizeSave(applied.stdout);
+  }
+
+  private async confirm(s: RulesetState, started: number): Promise<void> {
+    const conn = { ...s.connection, dialErrorLimit: 2, perDialTimeout: Math.min(s.connection.perDialTimeout ?? 15, 10) };
+    const where = describeEndpoint(toEndpoint(conn));
+    let why: string;
+    try {
+      const fresh = await this.openFresh(conn);
+      try {
+        const r = await fresh.run(CONFIRM_SCRIPT, { timeoutSeconds: 20 });
+        if (r.code === 0) return;
+        why = r.code === 7 ? `the box had already rolled back (${r.stdout.trim()}) before the confirmation arrived` : lastLines(r.stderr, 4);
+      } finally {
+        fresh.close();
+      }
+    } catch (err) {
+      why = err instanceof Error ? err.message : String(err);
+    }
+    // Let the box's own timer run out, then tell the user where things stand.
+    await sleep(Math.max(0, started + s.rollbackSeconds * 1000 + 3000 - Date.now()));
+    let outcome = "the box should have restored the previous ruleset; check it by hand";
+    try {
+      const after = await this.openFresh({ ...conn, dialErrorLimit: 3 });
+      try {
+        const status = (await after.run(`cat ${STATE_DIR}/rollback.status 2>/dev/null || true`)).stdout.trim();
+        if (status === "rolled-back") outcome = `the box restored the previous ruleset after ${s.rollbackSeconds} s and is reachable again`;
+      } finally {
+        after.close();
+      }
+    } catch {
+      // Unreachable even after the rollback: say so with the generic outcome.
+    }
+    throw namedError(
+      "FirewallRolledBack",
+      `firewall change on ${where} rolled back: after loading the new ruleset a new SSH connection could not confirm it (${why}); ${outcome}. ` +
+        "Fix the rules that block the management connection (the address and port the stack connects to), then run up again",
+    );
+  }
+
+  async create(inputs: RulesetState) {
+    const previous = await this.apply(inputs);
+    return { id: "ip6tables-filter", outs: { ...inputs, previous } };
+  }
+
+  async update(_id: string, olds: RulesetState, news: RulesetState) {
+    if (olds.rules === news.rules) return { outs: { ...news, previous: olds.previous } };
+    await this.apply(news);
+    return { outs: { ...news, previous: olds.previous } };
+  }
+
+  async read(id: string, props: RulesetState) {
+    const remote = await this.open(props.connection);
+    const result = await remote.run(READ_SCRIPT);
+    if (result.code === 3) return {};
+    if (result.code !== 0) throw remoteCommandError(remote.where, "reading the ip6tables filter table", result);
+    const rules = normalizeSave(result.stdout) || EMPTY_FILTER_TABLE;
+    const state = withConnection(props, { ...props, rules });
+    const { previous: _p, ...inputs } = state;
+    return { id, props: state, inputs };
+  }
+
+  async delete(_id: string, props: RulesetState) {
+    const remote = await this.open(props.connection);
+    await mustRun(remote, "restoring the previous ip6tables filter table", `ip6tables-restore`, { stdin: props.previous || EMPTY_FILTER_TABLE });
+  }
+}
+
+/** The box's whole ip6tables filter table. */
+export class Ip6tablesRuleset extends pulumi.dynamic.Resource {
+  /** The table as ip6tables-restore text, one line per rule. */
+  declare readonly rules: pulumi.Output<string>;
+  declare readonly previous: pulumi.Output<string>;
+
+  constructor(name: string, args: Ip6tablesRulesetArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      Ip6tablesRulesetProvider.instance,
+      name,
+      { ...args, previous: undefined },
+      { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
+      "ipv6gw:firewall",
+      "Ip6tablesRuleset",
+    );
+  }
+}
