@@ -1,3 +1,19 @@
-import * as pulumi from "@pulumi/pulumi";
-const config = new pulumi.Config();
-export const site = config.get("siteName") ?? "lab";
+// The program: one Ipv6Site from this stack's configuration
+// (stacks/Pulumi.<stack>.yaml; the lab site is the embedded default).
+
+import { Ipv6Site } from "./components/site";
+import { loadSiteArgs } from "./components/stack-config";
+
+export = async () => {
+  const site = new Ipv6Site("site", await loadSiteArgs());
+  return {
+    lanPrefix: site.lanPrefix,
+    gatewayAddress: site.gatewayAddress,
+    ulaPrefix: site.ulaPrefix,
+    clientAddresses: site.clientAddresses,
+    tunnelInterface: site.tunnel.interface,
+    firewallRules: site.firewallRules,
+    checksPassed: site.checksPassed,
+    checkResults: site.checkResults,
+  };
+};

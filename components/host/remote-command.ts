@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedConnection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, managedChanged, providerChanged, sameValue, sshOpener } from "./provider-kit";
-import { remoteCommandError, mustRun } from "./remote";
+import { mustRun, namedError, remoteCommandError } from "./remote";
 
 export function remoteCommandSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -20,6 +20,7 @@ export function remoteCommandSchema() {
     present: z.string().optional(),
     triggers: z.array(z.unknown()).default([]),
     stdin: z.string().optional(),
+    stdinFile: z.string().optional(),
     timeoutSeconds: z.number().int().positive().default(600),
   });
 }
@@ -41,6 +42,12 @@ export interface RemoteCommandArgs extends HostResourceArgs {
   readonly triggers?: pulumi.Input<unknown[]>;
   /** Bytes for the scripts' stdin: how secrets are passed. */
   readonly stdin?: pulumi.Input<string>;
+  /**
+   * A local file (on the machine running pulumi) streamed as stdin instead,
+   * read when the script runs, so large payloads (a source tarball) stay out
+   * of state. Put its hash in `triggers` to act on a new version.
+   */
+  readonly stdinFile?: pulumi.Input<string>;
   /** Seconds each script may run. Defaults to 600. */
   readonly timeoutSeconds?: pulumi.Input<number>;
 }
@@ -53,12 +60,23 @@ interface CommandState {
   present?: string;
   triggers: unknown[];
   stdin?: string;
+  stdinFile?: string;
   timeoutSeconds: number;
   stdout?: string;
   stderr?: string;
 }
 
-const SCRIPTS = ["create", "update", "delete", "present", "stdin", "timeoutSeconds"] as const;
+const SCRIPTS = ["create", "update", "delete", "present", "stdin", "stdinFile", "timeoutSeconds"] as const;
+
+function stdinOf(s: Pick<CommandState, "stdin" | "stdinFile">): string | Buffer | undefined {
+  if (s.stdinFile === undefined) return s.stdin;
+  const fs = require("fs") as typeof import("fs");
+  try {
+    return fs.readFileSync(s.stdinFile);
+  } catch (e) {
+    throw namedError("RemoteCommandError", `cannot read stdinFile ${s.stdinFile} on this machine: ${(e as Error).message}`);
+  }
+}
 
 export class RemoteCommandProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new RemoteCommandProvider(sshOpener);
@@ -76,7 +94,7 @@ export class RemoteCommandProvider implements pulumi.dynamic.ResourceProvider {
 
   private async exec(s: CommandState, script: string, what: string) {
     const remote = await this.open(s.connection);
-    const result = await remote.run(script, { stdin: s.stdin, timeoutSeconds: s.timeoutSeconds });
+    const result = await remote.run(script, { stdin: stdinOf(s), timeoutSeconds: s.timeoutSeconds });
     if (result.code !== 0) throw remoteCommandError(remote.where, what, result);
     return { stdout: result.stdout.replace(/\n$/, ""), stderr: result.stderr.replace(/\n$/, "") };
   }
@@ -95,14 +113,14 @@ export class RemoteCommandProvider implements pulumi.dynamic.ResourceProvider {
   async read(id: string, props: CommandState) {
     if (!props.present) return { id, props };
     const remote = await this.open(props.connection);
-    const result = await remote.run(props.present, { stdin: props.stdin, timeoutSeconds: props.timeoutSeconds });
+    const result = await remote.run(props.present, { timeoutSeconds: props.timeoutSeconds });
     return result.code === 0 ? { id, props } : {};
   }
 
   async delete(_id: string, props: CommandState) {
     if (!props.delete) return;
     const remote = await this.open(props.connection);
-    await mustRun(remote, "delete script", props.delete, { stdin: props.stdin, timeoutSeconds: props.timeoutSeconds });
+    await mustRun(remote, "delete script", props.delete, { stdin: props.stdinFile ? undefined : props.stdin, timeoutSeconds: props.timeoutSeconds });
   }
 }
 

@@ -26,6 +26,7 @@ export function remoteFileSchema() {
       .transform(normalizeMode),
     owner: z.string().regex(/^[a-z_][a-z0-9_.-]*$/i, "must be a user name").default("root"),
     group: z.string().regex(/^[a-z_][a-z0-9_.-]*$/i, "must be a group name").default("root"),
+    validate: z.string().includes("%s", { message: "must contain %s where the path of the new file goes" }).optional(),
   });
 }
 
@@ -40,6 +41,12 @@ export interface RemoteFileArgs extends HostResourceArgs {
   readonly owner?: pulumi.Input<string>;
   /** Owning group. Defaults to "root". */
   readonly group?: pulumi.Input<string>;
+  /**
+   * A command that checks the new content before it replaces the file, with
+   * %s for its temporary path ("radvd --configtest -C %s"). If it fails, the
+   * old file stays and the update fails with the command's output. Defaults to none.
+   */
+  readonly validate?: pulumi.Input<string>;
 }
 
 interface FileState {
@@ -49,6 +56,7 @@ interface FileState {
   mode: string;
   owner: string;
   group: string;
+  validate?: string;
   sha256?: string;
   /** Whether a file was there before we took it over (and is kept in BACKUP_DIR). */
   hadOriginal?: boolean;
@@ -65,7 +73,7 @@ export function backupPathFor(path: string): string {
 }
 
 /** Writes stdin to `path` atomically; prints "original" if it kept an earlier file aside. */
-export function writeScript(f: Pick<FileState, "path" | "mode" | "owner" | "group">, keepOriginal: boolean): string {
+export function writeScript(f: Pick<FileState, "path" | "mode" | "owner" | "group" | "validate">, keepOriginal: boolean): string {
   const p = shq(f.path);
   const b = shq(backupPathFor(f.path));
   return [
@@ -79,6 +87,7 @@ export function writeScript(f: Pick<FileState, "path" | "mode" | "owner" | "grou
     `cat > "$tmp"`,
     `chmod ${f.mode} "$tmp"`,
     `chown ${shq(f.owner)}:${shq(f.group)} "$tmp"`,
+    f.validate ? `${f.validate.split("%s").join('"$tmp"')} >&2 || { echo "refusing to install ${f.path}: the check above failed" >&2; exit 1; }` : ":",
     `mv -f "$tmp" ${p}`,
     "trap - EXIT",
   ].join("\n");

@@ -1,0 +1,96 @@
+// The HOWTO's checklist for a whole site, from the gateway, each client and
+// an outside vantage point, as one SiteProbe.
+
+import * as pulumi from "@pulumi/pulumi";
+import { childOf } from "../child-options";
+import { ConnectionArgs } from "../host/connection";
+import { interfaceAddress } from "../net/ipv6";
+import { Probe, forwardingOn, hasAddress, httpGet, interfaceUp, noPing, ping, running, tcpAdmProhibited, wireguardHandshake } from "./probes";
+import { ProbeResult, SiteProbe } from "./site-probe";
+
+export interface ChecksArgs {
+  readonly gateway: pulumi.Input<ConnectionArgs>;
+  readonly lanInterface: string;
+  /** The LAN /64. */
+  readonly lanPrefix: pulumi.Input<string>;
+  readonly tunnel: { readonly kind: "wireguard" | "gw6c" | "sit6in4"; readonly interface: string; readonly process: string };
+  /** The process advertising the LAN prefix: radvd, started by us or by gw6c. */
+  readonly radvdProcess?: string;
+  readonly clients: readonly {
+    readonly name: string;
+    readonly connection: pulumi.Input<ConnectionArgs>;
+    readonly interface: string;
+    readonly expectedAddress: pulumi.Input<string>;
+  }[];
+  /** An outside address that must answer ping6 (HOWTO steps 14, 23). */
+  readonly pingTarget: string;
+  /** Fetched from every client. Defaults to none. */
+  readonly httpUrl?: string;
+  /** An SSH host outside the site for step 25. Defaults to none (those checks are skipped, and say so in the name). */
+  readonly outside?: { readonly connection: pulumi.Input<ConnectionArgs>; readonly port: number };
+  /** Whether outsiders may ping LAN hosts (the firewall's ICMPv6 option). */
+  readonly outsidePingAllowed: boolean;
+  /** What the probes test: they run again when any of these changes. */
+  readonly triggers: pulumi.Input<unknown[]>;
+}
+
+/** The probes for a site. Pure. */
+export function siteProbes(
+  a: Omit<ChecksArgs, "gateway" | "triggers" | "clients" | "outside" | "lanPrefix"> & {
+    lanPrefix: string;
+    clients: readonly { name: string; interface: string; expectedAddress: string }[];
+    outsidePort?: number;
+  },
+): Probe[] {
+  const gwAddress = `${interfaceAddress(a.lanPrefix, 1n)}/64`;
+  const probes: Probe[] = [
+    { name: "gateway: IPv6 forwarding on", on: "gateway", script: forwardingOn, retrySeconds: 0 },
+    { name: `gateway: tunnel ${a.tunnel.interface} up`, on: "gateway", script: interfaceUp(a.tunnel.interface), retrySeconds: 30 },
+    { name: `gateway: ${a.tunnel.process} running`, on: "gateway", script: running(a.tunnel.process), retrySeconds: 30 },
+  ];
+  if (a.tunnel.kind === "wireguard") probes.push({ name: "gateway: WireGuard handshake with the far end", on: "gateway", script: wireguardHandshake(a.tunnel.interface), retrySeconds: 30 });
+  probes.push(
+    { name: `gateway: ${a.radvdProcess ?? "radvd"} running`, on: "gateway", script: running(a.radvdProcess ?? "radvd"), retrySeconds: 10 },
+    { name: `gateway: ${gwAddress} on ${a.lanInterface}`, on: "gateway", script: hasAddress(a.lanInterface, gwAddress), retrySeconds: 30 },
+    { name: `gateway: ping6 ${a.pingTarget}`, on: "gateway", script: ping(a.pingTarget), retrySeconds: 30 },
+  );
+  for (const c of a.clients) {
+    probes.push(
+      { name: `${c.name}: has ${c.expectedAddress}/64`, on: c.name, script: hasAddress(c.interface, `${c.expectedAddress}/64`), retrySeconds: 90 },
+      { name: `${c.name}: ping6 ${a.pingTarget}`, on: c.name, script: ping(a.pingTarget), retrySeconds: 30 },
+    );
+    if (a.httpUrl) probes.push({ name: `${c.name}: fetches ${a.httpUrl}`, on: c.name, script: httpGet(a.httpUrl), retrySeconds: 30 });
+  }
+  if (a.outsidePort !== undefined) {
+    for (const c of a.clients) {
+      probes.push({ name: `outside: TCP ${a.outsidePort} to ${c.name} refused (adm-prohibited)`, on: "outside", script: tcpAdmProhibited(c.expectedAddress, a.outsidePort), retrySeconds: 10 });
+      probes.push(
+        a.outsidePingAllowed
+          ? { name: `outside: ${c.name} answers ping6 (ICMPv6 allowed)`, on: "outside", script: ping(c.expectedAddress), retrySeconds: 10 }
+          : { name: `outside: ${c.name} does not answer ping6 (ICMPv6 not allowed)`, on: "outside", script: noPing(c.expectedAddress), retrySeconds: 0 },
+      );
+    }
+  }
+  return probes;
+}
+
+export class Checks extends pulumi.ComponentResource {
+  readonly results: pulumi.Output<ProbeResult[]>;
+  readonly passed: pulumi.Output<boolean>;
+
+  constructor(name: string, args: ChecksArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ipv6gw:checks:Checks", name, {}, opts);
+    const probes = pulumi
+      .all([args.lanPrefix, pulumi.all(args.clients.map((c) => c.expectedAddress))])
+      .apply(([lanPrefix, addresses]) =>
+        siteProbes({ ...args, lanPrefix, clients: args.clients.map((c, i) => ({ ...c, expectedAddress: addresses[i] })), outsidePort: args.outside?.port }),
+      );
+    const connections: Record<string, pulumi.Input<ConnectionArgs>> = { gateway: args.gateway };
+    for (const c of args.clients) connections[c.name] = c.connection;
+    if (args.outside) connections.outside = args.outside.connection;
+    const probe = new SiteProbe(`${name}-probe`, { connections, probes, triggers: args.triggers }, childOf(this, opts));
+    this.results = probe.results;
+    this.passed = probe.passed;
+    this.registerOutputs({ results: this.results, passed: this.passed });
+  }
+}

@@ -1,0 +1,135 @@
+// Runs the checklist's probes over SSH and keeps the results in state.
+// Create and update run them (so `up` fails when the site does not work, the
+// results still recorded); a refresh re-runs them on demand (npm run check)
+// without changing anything. Probes only change when `triggers` (hashes of
+// what they test) change, so a converged stack previews no changes.
+
+import * as pulumi from "@pulumi/pulumi";
+import { ConnectionArgs, ResolvedConnection } from "../host/connection";
+import { RemoteOpener, providerChanged, sameValue, sshOpener } from "../host/provider-kit";
+import { lastLines } from "../host/remote";
+import { Probe } from "./probes";
+
+export interface ProbeResult {
+  readonly check: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+interface ProbeState {
+  connections: Record<string, ResolvedConnection>;
+  probes: Probe[];
+  triggers: unknown[];
+  results?: ProbeResult[];
+  passed?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
+  static readonly instance = new SiteProbeProvider(sshOpener);
+  constructor(private readonly open: RemoteOpener) {}
+
+  async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+    const failures: { property: string; reason: string }[] = [];
+    const probes = (news.probes ?? []) as Probe[];
+    const connections = (news.connections ?? {}) as Record<string, unknown>;
+    for (const p of probes) {
+      if (!(p.on in connections)) failures.push({ property: "probes", reason: `probe "${p.name}" runs on "${p.on}", which has no connection` });
+    }
+    return { inputs: news, failures };
+  }
+
+  async diff(_id: string, olds: ProbeState, news: ProbeState) {
+    const changed = !sameValue(olds.triggers, news.triggers) || !sameValue(olds.probes, news.probes);
+    return { changes: changed || providerChanged(olds as never, news as never) };
+  }
+
+  private async runOne(s: ProbeState, p: Probe): Promise<ProbeResult> {
+    const deadline = Date.now() + p.retrySeconds * 1000;
+    let detail = "";
+    for (;;) {
+      try {
+        const remote = await this.open(s.connections[p.on]);
+        const r = await remote.run(p.script, { timeoutSeconds: 60 });
+        if (r.code === 0) return { check: p.name, ok: true, detail: lastLines(r.stdout, 2) };
+        detail = lastLines(r.stderr || r.stdout, 4) || `exit ${r.code}`;
+      } catch (e) {
+        detail = (e as Error).message;
+      }
+      if (Date.now() >= deadline) return { check: p.name, ok: false, detail };
+      await sleep(2000);
+    }
+  }
+
+  /** Probes on different boxes run side by side; each box's run in order. */
+  private async runAll(s: ProbeState): Promise<ProbeResult[]> {
+    const byBox = new Map<string, Probe[]>();
+    for (const p of s.probes) byBox.set(p.on, [...(byBox.get(p.on) ?? []), p]);
+    const results = new Map<Probe, ProbeResult>();
+    await Promise.all(
+      [...byBox.values()].map(async (list) => {
+        for (const p of list) results.set(p, await this.runOne(s, p));
+      }),
+    );
+    return s.probes.map((p) => results.get(p)!);
+  }
+
+  private async verify(s: ProbeState, id: string) {
+    const results = await this.runAll(s);
+    const passed = results.every((r) => r.ok);
+    const outs = { ...s, results, passed };
+    if (!passed) {
+      const failed = results.filter((r) => !r.ok).map((r) => `  - ${r.check}: ${r.detail.replace(/\n/g, " | ")}`);
+      // Created, but failed to initialize: the engine keeps the results in state and fails the update.
+      const e = new Error(`${failed.length} site check(s) failed:\n${failed.join("\n")}`) as Error & { id?: string; properties?: unknown; reasons?: string[] };
+      e.id = id;
+      e.properties = outs;
+      e.reasons = failed;
+      throw e;
+    }
+    return outs;
+  }
+
+  async create(inputs: ProbeState) {
+    const id = "site-checks";
+    return { id, outs: await this.verify(inputs, id) };
+  }
+
+  async update(id: string, _olds: ProbeState, news: ProbeState) {
+    return { outs: await this.verify(news, id) };
+  }
+
+  async read(id: string, props: ProbeState) {
+    const results = await this.runAll(props);
+    return { id, props: { ...props, results, passed: results.every((r) => r.ok) } };
+  }
+
+  async delete() {
+    // Probes change nothing on the boxes.
+  }
+}
+
+export interface SiteProbeArgs {
+  /** Where each probe runs: "gateway", "outside", client names. */
+  readonly connections: pulumi.Input<Record<string, pulumi.Input<ConnectionArgs>>>;
+  readonly probes: pulumi.Input<Probe[]>;
+  /** Hashes of what the probes test: the probes run again when one changes. */
+  readonly triggers: pulumi.Input<unknown[]>;
+}
+
+export class SiteProbe extends pulumi.dynamic.Resource {
+  declare readonly results: pulumi.Output<ProbeResult[]>;
+  declare readonly passed: pulumi.Output<boolean>;
+
+  constructor(name: string, args: SiteProbeArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      SiteProbeProvider.instance,
+      name,
+      { ...args, results: undefined, passed: undefined },
+      { ...opts, additionalSecretOutputs: ["connections", ...(opts?.additionalSecretOutputs ?? [])] },
+      "ipv6gw:checks",
+      "SiteProbe",
+    );
+  }
+}

@@ -1,0 +1,206 @@
+// LAN client SLAAC configuration, one renderer per network stack: kernel
+// sysctls, RedHat ifcfg keys (the HOWTO's step 21), NetworkManager,
+// systemd-networkd and ifupdown. Pure: each returns file paths and contents
+// (or key/value edits); the component writes them.
+//
+// Two knobs everywhere: `privacy` (RFC 4941 temporary addresses, preferred
+// for outgoing connections) and `eui64` (stable addresses from the MAC, as in
+// the HOWTO, instead of the stack's default generation mode).
+
+const HEADER = "# Managed by ipv6gw (Pulumi). Changes made here are overwritten.";
+
+/** A file to place on the box. */
+export interface RenderedFile {
+  /** Absolute path. */
+  readonly path: string;
+  /** Full file content. */
+  readonly content: string;
+  /** Permission bits, e.g. `0o644`. */
+  readonly mode: number;
+}
+
+/** Edits to a shell-style KEY=value file that the component merges into the existing file. */
+export interface KeyValueEdit {
+  /** Absolute path of the file to edit. */
+  readonly path: string;
+  /** Keys to set, in this order; values unquoted (the writer quotes as the file's format needs). */
+  readonly set: Readonly<Record<string, string>>;
+  /** Keys to delete if present. */
+  readonly remove: readonly string[];
+}
+
+// Interface names end up in file names and config keys: no '/', no spaces.
+const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$/;
+
+function fail(what: string, field: string, problem: string, got: string, fix: string): never {
+  throw new Error(`${what}: '${field}' ${problem}, got ${got}; ${fix}`);
+}
+
+function checkInterface(what: string, name: string): void {
+  if (typeof name !== "string" || !IFNAME.test(name)) {
+    fail(what, "interface", "must be an interface name of 1-15 characters A-Z a-z 0-9 _ . @ - (not starting with . @ -)",
+      `'${String(name)}'`, "e.g. eth0 or enp1s0");
+  }
+}
+
+function checkBool(what: string, field: string, v: unknown): void {
+  if (typeof v !== "boolean") fail(what, field, "must be true or false", String(v), "pass a boolean");
+}
+
+/** Options of {@link renderSlaacSysctl}. */
+export interface SlaacSysctlOptions {
+  /** Client interface, e.g. `"eth0"`. */
+  readonly interface: string;
+  /** Temporary addresses, preferred for outgoing traffic (use_tempaddr=2); `false` sets 0. */
+  readonly privacy: boolean;
+  /** Force EUI-64 interface identifiers (addr_gen_mode=0); `false` leaves the kernel's setting alone. */
+  readonly eui64: boolean;
+}
+
+/**
+ * `/etc/sysctl.d/60-ipv6gw-slaac-<if>.conf` with
+ * `net.ipv6.conf.<if>.{disable_ipv6=0, accept_ra=1, autoconf=1, use_tempaddr=2|0}`
+ * and `addr_gen_mode=0` when `eui64`. Dots in the interface name (VLANs) are
+ * written as `/`, as sysctl.d(5) requires in dotted keys.
+ */
+export function renderSlaacSysctl(options: SlaacSysctlOptions): RenderedFile {
+  const what = "SLAAC sysctl";
+  checkInterface(what, options.interface);
+  checkBool(what, "privacy", options.privacy);
+  checkBool(what, "eui64", options.eui64);
+  const key = (name: string): string => `net.ipv6.conf.${options.interface.replace(/\./g, "/")}.${name}`;
+  const lines = [
+    HEADER,
+    `# SLAAC on ${options.interface}: accept router advertisements and form addresses from the advertised /64.`,
+    `${key("disable_ipv6")} = 0`,
+    `${key("accept_ra")} = 1`,
+    `${key("autoconf")} = 1`,
+    options.privacy
+      ? "# Privacy extensions (RFC 4941): temporary addresses, preferred for outgoing connections."
+      : "# No temporary addresses: only the stable address.",
+    `${key("use_tempaddr")} = ${options.privacy ? 2 : 0}`,
+  ];
+  if (options.eui64) lines.push("# Stable address from the MAC (modified EUI-64, RFC 4291 Appendix A).", `${key("addr_gen_mode")} = 0`);
+  return { path: `/etc/sysctl.d/60-ipv6gw-slaac-${options.interface}.conf`, content: `${lines.join("\n")}\n`, mode: 0o644 };
+}
+
+/** Options of {@link renderIfcfgKeys}. */
+export interface IfcfgOptions {
+  /** Client interface, e.g. `"eth0"`. */
+  readonly interface: string;
+  /** Set IPV6_PRIVACY=rfc3041; `false` removes the key. */
+  readonly privacy: boolean;
+}
+
+/**
+ * The HOWTO's step 21 for RedHat/CentOS/Fedora/Mandriva network-scripts:
+ * `/etc/sysconfig/network` gets NETWORKING_IPV6=yes, and
+ * `/etc/sysconfig/network-scripts/ifcfg-<if>` gets IPV6INIT=yes,
+ * IPV6_AUTOCONF=yes and IPV6_PRIVACY=rfc3041 only with `privacy`
+ * (otherwise IPV6_PRIVACY is removed).
+ */
+export function renderIfcfgKeys(options: IfcfgOptions): readonly KeyValueEdit[] {
+  const what = "ifcfg keys";
+  checkInterface(what, options.interface);
+  checkBool(what, "privacy", options.privacy);
+  const ifcfgSet: Record<string, string> = { IPV6INIT: "yes", IPV6_AUTOCONF: "yes" };
+  if (options.privacy) ifcfgSet.IPV6_PRIVACY = "rfc3041";
+  return [
+    { path: "/etc/sysconfig/network", set: { NETWORKING_IPV6: "yes" }, remove: [] },
+    {
+      path: `/etc/sysconfig/network-scripts/ifcfg-${options.interface}`,
+      set: ifcfgSet,
+      remove: options.privacy ? [] : ["IPV6_PRIVACY"],
+    },
+  ];
+}
+
+/** Options of {@link renderNetworkManagerConf}. */
+export interface NetworkManagerSlaacOptions {
+  /** ipv6.ip6-privacy=2 (temporary addresses preferred); `false` sets 0. */
+  readonly privacy: boolean;
+  /** ipv6.addr-gen-mode=eui64; `false` sets stable-privacy (RFC 7217). */
+  readonly eui64: boolean;
+}
+
+/**
+ * `/etc/NetworkManager/conf.d/60-ipv6gw-slaac.conf`, a `[connection]`
+ * section with global defaults for ipv6.addr-gen-mode and ipv6.ip6-privacy.
+ * Defaults only reach profiles that leave the property at "default"
+ * (addr-gen-mode defaults need NetworkManager 1.40 or later).
+ * ipv6.method is not written: NetworkManager.conf cannot default it, and new
+ * profiles already use `auto` (SLAAC).
+ */
+export function renderNetworkManagerConf(options: NetworkManagerSlaacOptions): RenderedFile {
+  const what = "NetworkManager SLAAC defaults";
+  checkBool(what, "privacy", options.privacy);
+  checkBool(what, "eui64", options.eui64);
+  const lines = [
+    HEADER,
+    "# Defaults for profiles that leave these properties unset. ipv6.method cannot be defaulted here;",
+    "# profiles use ipv6.method=auto (SLAAC) unless they say otherwise.",
+    "[connection]",
+    `ipv6.addr-gen-mode=${options.eui64 ? "eui64" : "stable-privacy"}`,
+    `ipv6.ip6-privacy=${options.privacy ? 2 : 0}`,
+  ];
+  return { path: "/etc/NetworkManager/conf.d/60-ipv6gw-slaac.conf", content: `${lines.join("\n")}\n`, mode: 0o644 };
+}
+
+/** Options of {@link renderNetworkdDropIn}. */
+export interface NetworkdSlaacOptions {
+  /** The .network file to extend, a bare file name such as `"10-eth0.network"`. */
+  readonly networkFile: string;
+  /** IPv6PrivacyExtensions=yes; `false` writes no. */
+  readonly privacy: boolean;
+  /** EUI-64 link-local and SLAAC addresses; `false` leaves networkd's defaults. */
+  readonly eui64: boolean;
+}
+
+/**
+ * `/etc/systemd/network/<file>.d/60-ipv6gw-slaac.conf`: `[Network]`
+ * IPv6AcceptRA=yes and IPv6PrivacyExtensions=yes|no; with `eui64` also
+ * IPv6LinkLocalAddressGenerationMode=eui64 (systemd 248+) and
+ * `[IPv6AcceptRA] Token=eui64` (cleared first, since Token= accumulates
+ * across drop-ins) so the SLAAC address is EUI-64 too.
+ */
+export function renderNetworkdDropIn(options: NetworkdSlaacOptions): RenderedFile {
+  const what = "systemd-networkd SLAAC drop-in";
+  if (typeof options.networkFile !== "string" || !/^[A-Za-z0-9_@][A-Za-z0-9_.@-]*\.network$/.test(options.networkFile)) {
+    fail(what, "networkFile", "must be a bare .network file name", `'${String(options.networkFile)}'`, "e.g. 10-eth0.network");
+  }
+  checkBool(what, "privacy", options.privacy);
+  checkBool(what, "eui64", options.eui64);
+  const lines = [HEADER, "[Network]", "IPv6AcceptRA=yes", `IPv6PrivacyExtensions=${options.privacy ? "yes" : "no"}`];
+  if (options.eui64) {
+    lines.push("IPv6LinkLocalAddressGenerationMode=eui64", "", "[IPv6AcceptRA]", "# Token= accumulates across files: clear, then set.",
+      "Token=", "Token=eui64");
+  }
+  return {
+    path: `/etc/systemd/network/${options.networkFile}.d/60-ipv6gw-slaac.conf`,
+    content: `${lines.join("\n")}\n`,
+    mode: 0o644,
+  };
+}
+
+/** Options of {@link renderIfupdownStanza}. */
+export interface IfupdownSlaacOptions {
+  /** Client interface, e.g. `"eth0"`. */
+  readonly interface: string;
+  /** `privext 2` (temporary addresses, preferred); `false` writes no privext line. */
+  readonly privacy: boolean;
+}
+
+/**
+ * `/etc/network/interfaces.d/60-ipv6gw-<if>` with `iface <if> inet6 auto`
+ * (and `privext 2` with `privacy`). Read only when /etc/network/interfaces
+ * has `source /etc/network/interfaces.d/*` (Debian's default); the `auto` or
+ * `allow-hotplug` line stays in the main file.
+ */
+export function renderIfupdownStanza(options: IfupdownSlaacOptions): RenderedFile {
+  const what = "ifupdown SLAAC stanza";
+  checkInterface(what, options.interface);
+  checkBool(what, "privacy", options.privacy);
+  const lines = [HEADER, `iface ${options.interface} inet6 auto`];
+  if (options.privacy) lines.push("    privext 2");
+  return { path: `/etc/network/interfaces.d/60-ipv6gw-${options.interface}`, content: `${lines.join("\n")}\n`, mode: 0o644 };
+}
