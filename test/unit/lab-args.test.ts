@@ -1,0 +1,50 @@
+import { parseArgs } from "../../lab/args";
+import { LabError, USAGE_EXIT } from "../../lab/errors";
+
+describe("lab CLI arguments", () => {
+  it.each([
+    [[], { verb: "help" }],
+    [["help"], { verb: "help" }],
+    [["--help"], { verb: "help" }],
+    [["up"], { verb: "up", scenario: "direct" }],
+    [["up", "--scenario", "nat"], { verb: "up", scenario: "nat" }],
+    [["up", "--scenario=direct"], { verb: "up", scenario: "direct" }],
+    [["down"], { verb: "down" }],
+    [["reset"], { verb: "reset" }],
+    [["status"], { verb: "status" }],
+    [["exec", "c1", "--", "ping", "-c1", "192.0.2.1"], { verb: "exec", box: "c1", command: ["ping", "-c1", "192.0.2.1"] }],
+    [["exec", "gw", "ip", "-6", "addr"], { verb: "exec", box: "gw", command: ["ip", "-6", "addr"] }],
+    [["exec", "gw", "--", "sh", "-c", "exit 3", "--"], { verb: "exec", box: "gw", command: ["sh", "-c", "exit 3", "--"] }],
+    [["ssh", "isp"], { verb: "ssh", box: "isp", user: "root", command: [] }],
+    [["ssh", "gw", "--user", "admin", "--", "sudo", "-n", "true"], { verb: "ssh", box: "gw", user: "admin", command: ["sudo", "-n", "true"] }],
+    [["ssh", "natbox", "--user=nosudo"], { verb: "ssh", box: "natbox", user: "nosudo", command: [] }],
+  ])("%j", (argv, expected) => {
+    expect(parseArgs(argv)).toEqual(expected);
+  });
+
+  it.each([
+    [["frobnicate"], "lab: unknown verb 'frobnicate'; use one of: up, down, reset, status, ssh, exec, help"],
+    [["exec", "router", "--", "true"], "lab exec: unknown box 'router'; the boxes are: gw, c1, c2, isp, outside, natbox"],
+    [["ssh", "GW"], "lab ssh: unknown box 'GW'; the boxes are: gw, c1, c2, isp, outside, natbox"],
+    [["exec"], "lab exec: which box? Name one of: gw, c1, c2, isp, outside, natbox"],
+    [["exec", "--", "true"], "lab exec: which box?"],
+    [["exec", "c1", "--"], "lab exec: no command given; e.g. 'npm run lab -- exec c1 -- ip -6 addr'"],
+    [["up", "--scenario", "bridge"], "lab up: --scenario must be one of direct, nat, got 'bridge'"],
+    [["up", "--scenario"], "lab up: --scenario must be one of direct, nat, got ''"],
+    [["up", "nat"], "lab up: unexpected argument 'nat'; the only option is --scenario direct|nat"],
+    [["down", "now"], "lab down: unexpected argument 'now'"],
+    [["ssh", "gw", "hostname"], "lab ssh: unexpected argument 'hostname'; put the remote command after '--'"],
+    [["ssh", "gw", "--user", "x;rm"], "lab ssh: 'x;rm' is not a user name"],
+  ])("%j fails: %s", (argv, message) => {
+    let err: unknown;
+    try {
+      parseArgs(argv);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LabError);
+    expect((err as LabError).message).toContain(message);
+    expect((err as LabError).message).toContain("Run 'npm run lab -- help' for usage.");
+    expect((err as LabError).exitCode).toBe(USAGE_EXIT);
+  });
+});

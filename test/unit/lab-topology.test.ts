@@ -1,0 +1,212 @@
+import { BlockList } from "net";
+import {
+  allHostLinkNames,
+  allNetnsNames,
+  BOX_NAMES,
+  docMac,
+  eui64InterfaceId,
+  HOST_NAME_PREFIXES,
+  linkLocalFor,
+  machineIdFor,
+  MAX_IFNAME,
+  planLab,
+  SCENARIOS,
+  slaacAddressFor,
+} from "../../lab/topology";
+
+const docRanges = new BlockList();
+docRanges.addSubnet("192.0.2.0", 24, "ipv4");
+docRanges.addSubnet("198.51.100.0", 24, "ipv4");
+docRanges.addSubnet("203.0.113.0", 24, "ipv4");
+docRanges.addSubnet("2001:db8::", 32, "ipv6");
+
+const addr = (cidr: string) => cidr.split("/")[0];
+
+function everyAddress(scenario: (typeof SCENARIOS)[number]): string[] {
+  const plan = planLab(scenario);
+  const out: string[] = [];
+  for (const b of plan.boxes) {
+    for (const i of b.interfaces) {
+      if (i.ipv4) out.push(i.ipv4);
+      if (i.ipv6) out.push(i.ipv6);
+    }
+    for (const r of b.routes) out.push(r.via);
+    if (!b.ssh.host.startsWith("fe80::")) out.push(b.ssh.host);
+  }
+  for (const br of plan.bridges) {
+    if (br.hostIpv4) out.push(br.hostIpv4);
+    if (br.hostIpv6) out.push(br.hostIpv6);
+  }
+  const wg = plan.wireguard;
+  out.push(wg.endpoint.split(":")[0], wg.ispAddress, wg.gwAddress, wg.routedPrefix, wg.lanPrefix, plan.outside.pingTarget);
+  return out;
+}
+
+describe.each(SCENARIOS)("topology, scenario %s", (scenario) => {
+  const plan = planLab(scenario);
+
+  it("uses documentation addresses only (RFC 5737, RFC 3849)", () => {
+    for (const a of everyAddress(scenario)) {
+      const ip = addr(a);
+      expect({ a, doc: docRanges.check(ip, ip.includes(":") ? "ipv6" : "ipv4") }).toEqual({ a, doc: true });
+    }
+  });
+
+  it("gives every interface a unique documentation MAC (RFC 7042)", () => {
+    const macs = [
+      ...plan.boxes.flatMap((b) => b.interfaces.map((i) => i.mac)),
+      ...plan.bridges.map((b) => b.mac),
+      ...plan.links.flatMap((l) => (l.kind === "bridge-port" ? [l.hostSideMac] : [])),
+    ];
+    for (const m of macs) expect(m).toMatch(/^00:00:5e:00:53:[0-9a-f]{2}$/);
+    expect(new Set(macs).size).toBe(macs.length);
+  });
+
+  it("names host-side links with a lab prefix and within IFNAMSIZ", () => {
+    const names = [...plan.bridges.map((b) => b.name), ...plan.links.flatMap((l) => (l.kind === "bridge-port" ? [l.hostSide] : []))];
+    for (const n of names) {
+      expect(HOST_NAME_PREFIXES.some((p) => n.startsWith(p))).toBe(true);
+      expect(n.length).toBeLessThanOrEqual(MAX_IFNAME);
+    }
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it("connects every box interface exactly once", () => {
+    const ends = plan.links.flatMap((l) =>
+      l.kind === "bridge-port" ? [`${l.box}/${l.ifname}`] : [`${l.a.box}/${l.a.ifname}`, `${l.b.box}/${l.b.ifname}`],
+    );
+    const ifaces = plan.boxes.flatMap((b) => b.interfaces.map((i) => `${b.name}/${i.name}`));
+    expect([...ends].sort()).toEqual([...ifaces].sort());
+  });
+
+  it("keeps the fixed interface names and addresses the project relies on", () => {
+    const box = (n: string) => plan.boxes.find((b) => b.name === n)!;
+    const iface = (b: string, i: string) => box(b).interfaces.find((x) => x.name === i)!;
+    expect(iface("gw", "eth0")).toMatchObject({ mac: "00:00:5e:00:53:01", ipv4: "192.0.2.1/24" });
+    expect(iface("c1", "eth0")).toMatchObject({ mac: "00:00:5e:00:53:11", ipv4: "192.0.2.11/24" });
+    expect(iface("c2", "eth0")).toMatchObject({ mac: "00:00:5e:00:53:12", ipv4: "192.0.2.12/24" });
+    expect(iface("isp", "wan0").ipv4).toBe("198.51.100.1/24");
+    expect(iface("isp", "inet0").ipv6).toBe("2001:db8:ffff::fe/64");
+    expect(iface("outside", "inet0").ipv6).toBe("2001:db8:ffff::1/64");
+    expect(box("outside").routes).toEqual([{ family: 6, to: "default", via: "2001:db8:ffff::fe" }]);
+    expect(box("isp").ssh.host).toBe("2001:db8:ffff::fe");
+    expect(box("outside").ssh.host).toBe("2001:db8:ffff::1");
+  });
+
+  it("leaves the gw blank: no IPv6 address, forwarding off", () => {
+    const gw = plan.boxes.find((b) => b.name === "gw")!;
+    expect(gw.interfaces.every((i) => i.ipv6 === undefined)).toBe(true);
+    expect(gw.sysctls["net.ipv6.conf.all.forwarding"]).toBe("0");
+    expect(gw.sysctls["net.ipv4.ip_forward"]).toBe("0");
+    expect(gw.services).toEqual([]);
+  });
+
+  it("makes clients autoconfigure EUI-64 addresses from RAs", () => {
+    for (const n of ["c1", "c2"]) {
+      const c = plan.boxes.find((b) => b.name === n)!;
+      expect(c.sysctls).toMatchObject({
+        "net.ipv6.conf.default.accept_ra": "1",
+        "net.ipv6.conf.default.autoconf": "1",
+        "net.ipv6.conf.default.addr_gen_mode": "0",
+        "net.ipv6.conf.default.use_tempaddr": "0",
+        "net.ipv6.conf.all.forwarding": "0",
+      });
+    }
+  });
+
+  it("gives the host no IPv4 on the LAN and no route into the delegated prefix", () => {
+    const lan = plan.bridges.find((b) => b.name === "ipv6gw-lan")!;
+    expect(lan.hostIpv4).toBeUndefined();
+    expect(lan.hostIpv6).toBeUndefined();
+    expect(plan.bridges.find((b) => b.name === "ipv6gw-inet")!.hostIpv6).toBe("2001:db8:ffff::10/64");
+  });
+
+  it("reaches LAN boxes over link-local on the LAN bridge", () => {
+    expect(plan.boxes.find((b) => b.name === "gw")!.ssh.host).toBe("fe80::200:5eff:fe00:5301%ipv6gw-lan");
+    expect(plan.boxes.find((b) => b.name === "c1")!.ssh.host).toBe("fe80::200:5eff:fe00:5311%ipv6gw-lan");
+  });
+});
+
+describe("scenarios differ only where they should", () => {
+  it("direct: gw wan0 is wired to isp, no natbox", () => {
+    const plan = planLab("direct");
+    expect(plan.boxes.map((b) => b.name)).toEqual(["gw", "c1", "c2", "isp", "outside"]);
+    expect(plan.links.filter((l) => l.kind === "pair")).toEqual([
+      { kind: "pair", a: { box: "gw", ifname: "wan0" }, b: { box: "isp", ifname: "wan0" } },
+    ]);
+    const gw = plan.boxes[0];
+    expect(gw.interfaces.find((i) => i.name === "wan0")!.ipv4).toBe("198.51.100.2/24");
+    expect(gw.routes).toEqual([{ family: 4, to: "default", via: "198.51.100.1" }]);
+  });
+
+  it("nat: gw sits behind natbox, which masquerades toward isp", () => {
+    const plan = planLab("nat");
+    expect(plan.boxes.map((b) => b.name)).toContain("natbox");
+    expect(plan.links.filter((l) => l.kind === "pair")).toEqual([
+      { kind: "pair", a: { box: "gw", ifname: "wan0" }, b: { box: "natbox", ifname: "lan0" } },
+      { kind: "pair", a: { box: "natbox", ifname: "wan0" }, b: { box: "isp", ifname: "wan0" } },
+    ]);
+    const gw = plan.boxes.find((b) => b.name === "gw")!;
+    expect(gw.interfaces.find((i) => i.name === "wan0")!.ipv4).toBe("203.0.113.2/24");
+    expect(gw.routes).toEqual([{ family: 4, to: "default", via: "203.0.113.1" }]);
+    const natbox = plan.boxes.find((b) => b.name === "natbox")!;
+    expect(natbox.interfaces.map((i) => [i.name, i.ipv4])).toEqual([
+      ["lan0", "203.0.113.1/24"],
+      ["wan0", "198.51.100.3/24"],
+    ]);
+    expect(natbox.services).toEqual(["nat"]);
+    expect(natbox.sysctls["net.ipv4.ip_forward"]).toBe("1");
+  });
+
+  it("keeps every box's MAC the same in both scenarios (stable EUI-64)", () => {
+    const macs = (s: (typeof SCENARIOS)[number]) =>
+      Object.fromEntries(planLab(s).boxes.flatMap((b) => b.interfaces.map((i) => [`${b.name}/${i.name}`, i.mac])));
+    const direct = macs("direct");
+    const nat = macs("nat");
+    for (const [k, v] of Object.entries(direct)) expect(nat[k]).toBe(v);
+  });
+
+  it("rejects an unknown scenario", () => {
+    expect(() => planLab("bridge" as never)).toThrow("unknown scenario 'bridge'; use one of: direct, nat");
+  });
+});
+
+describe("machine-ids", () => {
+  it("are 32 lowercase hex digits, stable and distinct per box", () => {
+    const ids = BOX_NAMES.map(machineIdFor);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(BOX_NAMES.map(machineIdFor)).toEqual(ids);
+    expect(machineIdFor("gw")).toBe("affaaf58e39caa50005a72417baf7c46");
+  });
+});
+
+describe("EUI-64", () => {
+  it.each([
+    ["00:00:5e:00:53:11", "200:5eff:fe00:5311"],
+    ["00:00:5e:00:53:01", "200:5eff:fe00:5301"],
+    ["02:00:00:00:00:01", "0:ff:fe00:1"],
+  ])("%s -> interface id %s", (mac, id) => {
+    expect(eui64InterfaceId(mac)).toBe(id);
+  });
+
+  it("gives c1 the address the by-hand test expects", () => {
+    expect(slaacAddressFor("2001:db8:8888::/64", "00:00:5e:00:53:11")).toBe("2001:db8:8888:0:200:5eff:fe00:5311");
+    expect(linkLocalFor("00:00:5e:00:53:01")).toBe("fe80::200:5eff:fe00:5301");
+  });
+
+  it("rejects what is not a MAC or a /64", () => {
+    expect(() => eui64InterfaceId("00:00:5e:00:53")).toThrow("is not a MAC address");
+    expect(() => slaacAddressFor("2001:db8:8888::/48", "00:00:5e:00:53:11")).toThrow("expected a /64");
+    expect(() => docMac(256)).toThrow("0..255");
+  });
+});
+
+describe("cleanup name lists", () => {
+  it("cover both scenarios' namespaces and host links", () => {
+    expect(allNetnsNames()).toEqual(["ipv6gw-gw", "ipv6gw-c1", "ipv6gw-c2", "ipv6gw-isp", "ipv6gw-outside", "ipv6gw-natbox"]);
+    expect(allHostLinkNames().sort()).toEqual(
+      ["ipv6gw-inet", "ipv6gw-lan", "lab-c1-eth0", "lab-c2-eth0", "lab-gw-eth0", "lab-isp-inet0", "lab-out-inet0"].sort(),
+    );
+  });
+});
