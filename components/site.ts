@@ -236,7 +236,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
       const address = new LanAddress(
         `${name}-lan-address`,
         { connection: conn, serviceManager: facts.serviceManager || "sysv", interface: lanInterface, address: this.gatewayAddress.apply((a) => `${a}/64`) },
-        { parent: this, dependsOn: lanDeps },
+        { parent: this, dependsOn: [...lanDeps] },
       );
       lanDeps.push(address.service);
     }
@@ -249,7 +249,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
     }
     let radvdConfig: pulumi.Output<string> = pulumi.output("(gw6c runs radvd)");
     if (!tunnel.ownsRadvd) {
-      const radvd = new Radvd(`${name}-radvd`, { connection: conn, lanInterface, prefixes, ...args.radvd }, { parent: this, dependsOn: lanDeps });
+      const radvd = new Radvd(`${name}-radvd`, { connection: conn, lanInterface, prefixes, ...args.radvd }, { parent: this, dependsOn: [...lanDeps] });
       radvdConfig = radvd.config;
       lanDeps.push(radvd.service);
     }

@@ -1,0 +1,222 @@
+// The site's components under Pulumi mocks: what gets registered, with which
+// inputs, for a lab-like WireGuard site and a HOWTO-like gw6c site.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parseFacts } from "../../components/host/host-facts";
+
+// Serializing dynamic providers needs the V8 inspector hooks Pulumi's runtime
+// sets up, which jest does not; the lab's e2e runs the real serializer.
+jest.mock("@pulumi/pulumi/runtime/closure/serializeClosure", () => ({
+  serializeFunction: async () => ({ text: "exports.handler = () => ({});", exportName: "handler", containsSecrets: false }),
+}));
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+const registered: Registered[] = [];
+
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+      return { id: `${args.name}-id`, state: args.inputs };
+    },
+    call: () => ({}),
+  },
+  "ipv6gw",
+  "test",
+  false,
+);
+
+/** Waits until the program's registrations (asynchronous, some behind dependencies) stop coming. */
+async function settled(): Promise<void> {
+  let seen = -1;
+  while (seen !== registered.length) {
+    seen = registered.length;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "fixtures", name), "utf8");
+const gwFacts = parseFacts(fixture("facts-debian12-gw.txt").replace("forwarding=1", "forwarding=0"));
+const clientFacts = (mac: string) => parseFacts(`distro=debian\nkernel=6.1.0\niface=eth0 ${mac} 1\nipv6=0\npkg=apt\nsvc=systemd\nnet=none\n`);
+const connection = { host: "192.0.2.1", user: "root", privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n"), hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKi0T01RggbGXVQcwimgy5tZDId2EEabCN2uqYY1iUQp" };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const value = <T>(o: pulumi.Input<T>): Promise<T> => new Promise((resolve) => pulumi.output(o as any).apply((v: any) => resolve(v)));
+/** Mocks see secret inputs wrapped; tests read the value inside. */
+function unwrap(v: unknown): unknown {
+  if (v && typeof v === "object" && "4dabf18193072939515e22adb298388d" in v) return (v as unknown as { value: unknown }).value;
+  return v;
+}
+const byType = (suffix: string) => registered.filter((r) => r.type.endsWith(suffix));
+const fileAt = async (p: string) => {
+  for (const f of byType(":RemoteFile")) if ((await value(f.inputs.path as string)) === p) return f;
+  throw new Error(`no RemoteFile for ${p}; have ${byType(":RemoteFile").map((f) => f.name).join(", ")}`);
+};
+
+describe("a WireGuard site like the lab", () => {
+  let site: import("../../components/site").Ipv6Site;
+
+  beforeAll(async () => {
+    registered.length = 0;
+    const { Ipv6Site } = await import("../../components/site");
+    site = new Ipv6Site("lab", {
+      gateway: { connection, facts: gwFacts, lanInterface: "eth0", uplinkInterface: "wan0" },
+      tunnel: {
+        kind: "wireguard",
+        privateKey: pulumi.secret("cHJpdmF0ZWtleXByaXZhdGVrZXlwcml2YXRla2V5MDA="),
+        endpoint: "198.51.100.1:51820",
+        peerPublicKey: "cHVibGlja2V5cHVibGlja2V5cHVibGlja2V5cHViMDA=",
+        address: "2001:db8:ffff:100::2/64",
+        routedPrefix: "2001:db8:8888::/48",
+      },
+      radvd: { maxInterval: 10 },
+      clients: [
+        { name: "c1", connection, facts: clientFacts("00:00:5e:00:53:11") },
+        { name: "c2", connection, facts: clientFacts("00:00:5e:00:53:12") },
+      ],
+      checks: { pingTarget: "2001:db8:ffff::1", httpUrl: "http://[2001:db8:ffff::1]/", outside: { connection } },
+    });
+    await settled();
+  });
+
+  it("loads the HOWTO's ruleset", async () => {
+    const [ruleset] = byType(":Ip6tablesRuleset");
+    expect(await value(ruleset.inputs.rules as string)).toBe(fs.readFileSync(path.join(__dirname, "golden/firewall/howto.rules"), "utf8"));
+    expect(await fileAt("/etc/iptables/rules.v6")).toBeDefined();
+  });
+
+  it("turns forwarding on", async () => {
+    const sysctls = await Promise.all(byType(":Sysctl").map(async (s) => [await value(s.inputs.key as string), await value(s.inputs.value as string)]));
+    expect(sysctls).toContainEqual(["net.ipv6.conf.all.forwarding", "1"]);
+  });
+
+  it("advertises the first /64 of the routed prefix, checked by radvd before it is installed", async () => {
+    const conf = await fileAt("/etc/radvd.conf");
+    expect(await value(conf.inputs.content as string)).toMatch(/interface eth0[\s\S]*prefix 2001:db8:8888::\/64/);
+    expect(conf.inputs.validate).toBe("radvd --configtest -C %s");
+  });
+
+  it("runs wg-quick with wireguard-go, as the kernel has no wireguard module", async () => {
+    const conf = await fileAt("/etc/wireguard/wg0.conf");
+    expect(unwrap(await value(conf.inputs.content as string))).toContain("Endpoint = 198.51.100.1:51820");
+    expect(conf.inputs.mode).toBe("0600");
+    await fileAt("/etc/systemd/system/wg-quick@.service.d/60-ipv6gw-userspace.conf");
+    const services = await Promise.all(byType(":Service").map((s) => value(s.inputs.name as string)));
+    expect(services).toEqual(expect.arrayContaining(["wg-quick@wg0", "radvd", "ipv6gw-lan-address", "netfilter-persistent"]));
+  });
+
+  it("expects each client at its EUI-64 address", async () => {
+    expect(await value(site.clientAddresses)).toEqual({ c1: "2001:db8:8888:0:200:5eff:fe00:5311", c2: "2001:db8:8888:0:200:5eff:fe00:5312" });
+    expect(await value(site.gatewayAddress)).toBe("2001:db8:8888::1");
+  });
+
+  it("checks the HOWTO's list, including from outside", async () => {
+    const [probe] = byType(":SiteProbe");
+    const names = (await value(probe.inputs.probes as { name: string }[])).map((p) => p.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "gateway: radvd running",
+        "gateway: 2001:db8:8888::1/64 on eth0",
+        "c1: has 2001:db8:8888:0:200:5eff:fe00:5311/64",
+        "c2: fetches http://[2001:db8:ffff::1]/",
+        "outside: TCP 80 to c1 refused (adm-prohibited)",
+        "outside: c2 answers ping6 (ICMPv6 allowed)",
+      ]),
+    );
+  });
+});
+
+describe("a gw6c router site like the HOWTO", () => {
+  let dir: string;
+  beforeAll(async () => {
+    registered.length = 0;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipv6gw-test-"));
+    fs.writeFileSync(path.join(dir, "gw6c.tar.gz"), "not really a tarball");
+    const facts = parseFacts(fixture("facts-centos5-gw.txt").replace("kernel=2.6.18-398.el5", "kernel=2.6.32-754.el6"));
+    const { Ipv6Site } = await import("../../components/site");
+    const site = new Ipv6Site("home", {
+      gateway: { connection, facts, lanInterface: "eth1" },
+      tunnel: {
+        kind: "gw6c",
+        tarball: path.join(dir, "gw6c.tar.gz"),
+        conf: { server: "broker.freenet6.net", userid: "todd", authMethod: "any", hostType: "router", logFile: 2, tunnelMode: "v6v4" },
+        password: pulumi.secret("MARKER-SECRET"),
+        expectedPrefix: "2001:db8:8888::/64",
+      },
+    });
+    await value(site.lanPrefix);
+    await settled();
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("builds from the tarball with make target=linux and installs under /usr/local/gw6c", () => {
+    const [build] = byType(":RemoteCommand").filter((c) => c.name.endsWith("-build"));
+    expect(build.inputs.stdinFile).toBe(path.join(dir, "gw6c.tar.gz"));
+    expect(build.inputs.create).toContain("make target=linux install installdir='/usr/local/gw6c'");
+    expect(build.inputs.present).toBe("test -x '/usr/local/gw6c'/bin/gw6c");
+  });
+
+  it("writes gw6c.conf with the HOWTO's keys, readable by root only", async () => {
+    const conf = await fileAt("/usr/local/gw6c/etc/gw6c.conf");
+    const text = unwrap(await value(conf.inputs.content as string)) as string;
+    for (const line of ["userid=todd", "passwd=MARKER-SECRET", "server=broker.freenet6.net", "auth_method=any", "host_type=router", "if_prefix=eth1", "log_file=2"]) {
+      expect(text).toContain(line);
+    }
+    expect(conf.inputs.mode).toBe("0600");
+  });
+
+  it("lets gw6c own radvd: no radvd.conf of ours, the distribution's service off", async () => {
+    await expect(fileAt("/etc/radvd.conf")).rejects.toThrow(/no RemoteFile/);
+    const radvd = byType(":Service").find((s) => s.inputs.name === "radvd")!;
+    expect(radvd.inputs).toMatchObject({ enabled: false, running: false });
+  });
+
+  it("runs gw6c from a SysV init script with the HOWTO's hourly watchdog", async () => {
+    const init = await fileAt("/etc/init.d/gw6c");
+    expect(init.inputs.mode).toBe("0755");
+    const [cron] = byType(":CronEntry");
+    expect(cron.inputs).toMatchObject({ schedule: "0 * * * *", command: "/sbin/pidof gw6c >/dev/null || /etc/init.d/gw6c restart" });
+  });
+
+  it("persists the firewall where CentOS loads it", async () => {
+    expect(await fileAt("/etc/sysconfig/ip6tables")).toBeDefined();
+  });
+});
+
+describe("site problems are found before anything is registered", () => {
+  const base = async () => ({
+    gateway: { connection, facts: gwFacts },
+    tunnel: { kind: "wireguard", privateKey: "k", endpoint: "198.51.100.1:51820", peerPublicKey: "cHVibGlja2V5cHVibGlja2V5cHVibGlja2V5cHViMDA=", address: "2001:db8:ffff:100::2/64", routedPrefix: "2001:db8:8888::/48" } as const,
+  });
+
+  it.each([
+    ["an old kernel", { facts: { ...gwFacts, kernel: "2.6.18-398.el5" } }, "older than 2.6.20"],
+    ["a missing LAN interface", { lanInterface: "br-lan" }, "LAN interface 'br-lan' does not exist"],
+    ["IPv6 disabled", { facts: { ...gwFacts, ipv6Enabled: false } }, "IPv6 is disabled"],
+    ["no conntrack", { facts: { ...gwFacts, features: { ...gwFacts.features, conntrack: false } } }, "no IPv6 connection tracking"],
+  ])("%s", async (_what, gateway, fragment) => {
+    const { siteProblems } = await import("../../components/site");
+    const args = await base();
+    expect(siteProblems({ ...args, gateway: { ...args.gateway, ...gateway } }).join("\n")).toContain(fragment);
+  });
+
+  it("a 6in4 tunnel on a kernel without sit", async () => {
+    const { siteProblems } = await import("../../components/site");
+    const args = await base();
+    const problems = siteProblems({ ...args, tunnel: { kind: "sit6in4", serverIpv4: "198.51.100.1", clientIpv6: "2001:db8:ffff:200::2/64", routedPrefix: "2001:db8:8888::/48" } });
+    expect(problems).toEqual(["gateway: the kernel has no sit (CONFIG_IPV6_SIT) for 6in4: load the sit module, or use a wireguard tunnel"]);
+  });
+
+  it("and the component refuses to build", async () => {
+    const { Ipv6Site } = await import("../../components/site");
+    const args = await base();
+    registered.length = 0;
+    expect(() => new Ipv6Site("bad", { ...args, gateway: { ...args.gateway, lanInterface: "br-lan" } })).toThrow(/Ipv6Site "bad" cannot be built as configured:\n  - gateway: LAN interface 'br-lan'/);
+  });
+});
