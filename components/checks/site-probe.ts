@@ -42,7 +42,8 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
 
   async diff(_id: string, olds: ProbeState, news: ProbeState) {
     const changed = !sameValue(olds.triggers, news.triggers) || !sameValue(olds.probes, news.probes);
-    return { changes: changed || providerChanged(olds as never, news as never) };
+    // A refresh that found the site failing (a box rebuilt blank, say) makes the next up check again.
+    return { changes: changed || olds.passed === false || providerChanged(olds as never, news as never) };
   }
 
   private async runOne(s: ProbeState, p: Probe): Promise<ProbeResult> {

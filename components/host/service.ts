@@ -48,6 +48,9 @@ interface ServiceState {
   previous?: { enabled: boolean; running: boolean };
 }
 
+/** How long a systemd service may take to become active before the apply fails. */
+export const START_TIMEOUT_SECONDS = 90;
+
 function managedKeys(s: Pick<ServiceState, "running">): string[] {
   return s.running === "unmanaged" ? ["name", "enabled", "restartTrigger"] : ["name", "enabled", "running", "restartTrigger"];
 }
@@ -90,7 +93,19 @@ export function applyScript(manager: ServiceManager, name: string, enabled: bool
     case "systemd":
       lines.push("systemctl daemon-reload");
       lines.push(`systemctl ${enabled ? "enable" : "disable"} --quiet ${n}`);
-      if (running !== "unmanaged") lines.push(running ? `systemctl ${restart ? "restart" : "start"} ${n}` : `systemctl stop ${n}`);
+      if (running === false) lines.push(`systemctl stop ${n}`);
+      if (running === true) {
+        // Not blocking on the job: a daemon that forks only once it is ready (gw6c after the
+        // broker answers) would hold the deployment forever. Wait a bounded time, then say why.
+        lines.push(
+          `systemctl ${restart ? "restart" : "start"} --no-block ${n}`,
+          `i=0; while [ $i -lt ${START_TIMEOUT_SECONDS} ]; do`,
+          `  case "$(systemctl is-active ${n})" in active) exit 0 ;; failed|inactive) [ $i -gt 0 ] && exit 1 ;; esac`,
+          "  i=$((i + 1)); sleep 1",
+          "done",
+          `echo "still not active after ${START_TIMEOUT_SECONDS} s ($(systemctl is-active ${n}))" >&2; exit 1`,
+        );
+      }
       break;
     case "openrc":
       lines.push(enabled ? `rc-update add ${n} default >/dev/null` : `rc-update del ${n} default >/dev/null 2>&1 || true`);
