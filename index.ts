@@ -9,7 +9,7 @@ export = async () => {
   return {
     lanPrefix: site.lanPrefix,
     gatewayAddress: site.gatewayAddress,
-    ulaPrefix: site.ulaPrefix,
+    ...(site.ulaPrefix ? { ulaPrefix: site.ulaPrefix } : {}),
     clientAddresses: site.clientAddresses,
     tunnelInterface: site.tunnel.interface,
     firewallRules: site.firewallRules,

@@ -202,6 +202,20 @@ export async function getHostFacts(connection: ResolvedConnection): Promise<Host
   }
 }
 
+/**
+ * The facts a box keeps while we work on it: what it is, not what it is
+ * doing. Addresses, forwarding, loaded modules and tunnel interfaces change
+ * as the stack builds the gateway, and would show as drift on every refresh.
+ */
+export function stableFacts(f: HostFactsData): HostFactsData {
+  return {
+    ...f,
+    interfaces: f.interfaces.filter((i) => i.mac !== "" && i.name !== "lo").map((i) => ({ name: i.name, mac: i.mac, up: true, ipv6: [] })),
+    ipv6Forwarding: false,
+    modules: [],
+  };
+}
+
 interface FactsState {
   connection: ResolvedConnection;
   facts?: HostFactsData;
@@ -222,16 +236,16 @@ export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async update(_id: string, _olds: FactsState, news: FactsState) {
-    return { outs: { ...news, facts: await readFacts(await this.open(news.connection)) } };
+    return { outs: { ...news, facts: stableFacts(await readFacts(await this.open(news.connection))) } };
   }
 
   async create(inputs: FactsState) {
-    const facts = await readFacts(await this.open(inputs.connection));
+    const facts = stableFacts(await readFacts(await this.open(inputs.connection)));
     return { id: `facts:${facts.kernel}`, outs: { ...inputs, facts } };
   }
 
   async read(id: string, props: FactsState) {
-    const facts = await readFacts(await this.open(props.connection));
+    const facts = stableFacts(await readFacts(await this.open(props.connection)));
     return { id, props: withConnection(props, { ...props, facts }) };
   }
 
@@ -240,7 +254,7 @@ export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
   }
 }
 
-/** A box's facts, recorded in state; refresh re-reads them. */
+/** A box's stable facts (see stableFacts), recorded in state; refresh re-reads them. */
 export class HostFacts extends pulumi.dynamic.Resource {
   declare readonly facts: pulumi.Output<HostFactsData>;
 

@@ -220,8 +220,10 @@ export class SshSession implements Remote {
       channel.on("exit", (c: number | null, signal?: string) => {
         code = c ?? (signal ? 128 : 255);
       });
-      channel.on("close", () => {
+      // The exit status comes with "exit", or only with "close" when the server sends it late.
+      channel.on("close", (c?: number | null) => {
         clearTimeout(timer);
+        if (code === undefined && typeof c === "number") code = c;
         const result = { code: code ?? 255, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
         const refusal = this.endpoint.user === "root" ? undefined : sudoRefusal(result);
         if (refusal) reject(sudoRefusedError(this.where, refusal));

@@ -177,7 +177,7 @@ describe("Service", () => {
     const { outs } = await p.create(inputs as never);
     expect(outs.previous).toEqual({ enabled: false, running: false });
     expect(box.transcript).toContain("systemctl enable --quiet 'radvd'");
-    expect(box.transcript).toContain("systemctl start 'radvd'");
+    expect(box.transcript).toContain("systemctl start --no-block 'radvd'");
     await p.delete("radvd", outs);
     expect(box.calls.at(-1)!.script).toContain("systemctl stop 'radvd'");
   });
@@ -187,7 +187,7 @@ describe("Service", () => {
     const p = new ServiceProvider(opener(box));
     const olds = { connection, name: "radvd", enabled: true, running: true, manager: "auto", restartTrigger: "a", usedManager: "systemd", __provider: PROVIDER_V1 };
     await p.update("radvd", olds as never, { ...olds, restartTrigger: "b" } as never);
-    expect(box.transcript).toContain("systemctl restart 'radvd'");
+    expect(box.transcript).toContain("systemctl restart --no-block 'radvd'");
   });
 
   it("explains a failed start with the unit's own log", async () => {

@@ -1,0 +1,89 @@
+// Command-line parsing for `npm run lab -- <verb> ...`. Pure: returns the
+// command or throws a usage error that says what was wrong.
+import { usageError } from "./errors";
+import { BOX_NAMES, BoxName, isBoxName, Scenario, SCENARIOS } from "./topology";
+
+export type Command =
+  | { readonly verb: "help" }
+  | { readonly verb: "up"; readonly scenario: Scenario }
+  | { readonly verb: "down" }
+  | { readonly verb: "reset" }
+  | { readonly verb: "status" }
+  | { readonly verb: "ssh"; readonly box: BoxName; readonly user: string; readonly command: readonly string[] }
+  | { readonly verb: "exec"; readonly box: BoxName; readonly command: readonly string[] };
+
+export const USAGE = `Usage: npm run lab -- <verb> [options]
+
+  up [--scenario direct|nat]   boot the lab (default scenario: direct); idempotent
+  down                         stop every box, remove namespaces, links, mounts and state
+  reset                        back to blank boxes (fresh overlays, same scenario), no rebuild
+  status                       scenario, and for each box: running, sshd answering
+  ssh <box> [--user U] [-- command...]
+                               ssh into a box with the lab key and pinned host key
+                               (users: root, admin with passwordless sudo, nosudo)
+  exec <box> -- <command...>   run a command inside a box (as root, no ssh); exit code passed through
+  help                         this text
+
+Boxes: ${BOX_NAMES.join(", ")} (natbox only in the nat scenario).
+Caches: \${IPV6GW_CACHE:-\${XDG_CACHE_HOME:-~/.cache}/ipv6gw}/lab; state: \${IPV6GW_LAB_DIR:-/var/lib/ipv6gw-lab} (lab.json).`;
+
+function parseBox(verb: string, name: string | undefined): BoxName {
+  if (name === undefined || name === "--") throw usageError(`lab ${verb}: which box? Name one of: ${BOX_NAMES.join(", ")}`);
+  if (!isBoxName(name)) throw usageError(`lab ${verb}: unknown box '${name}'; the boxes are: ${BOX_NAMES.join(", ")}`);
+  return name;
+}
+
+function noMoreArgs(verb: string, rest: readonly string[]): void {
+  if (rest.length > 0) throw usageError(`lab ${verb}: unexpected argument '${rest[0]}'`);
+}
+
+export function parseArgs(argv: readonly string[]): Command {
+  const [verb, ...rest] = argv;
+  switch (verb) {
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      return { verb: "help" };
+    case "up": {
+      let scenario: Scenario = "direct";
+      for (let i = 0; i < rest.length; i++) {
+        const a = rest[i];
+        let value: string | undefined;
+        if (a === "--scenario") value = rest[++i];
+        else if (a.startsWith("--scenario=")) value = a.slice("--scenario=".length);
+        else throw usageError(`lab up: unexpected argument '${a}'; the only option is --scenario ${SCENARIOS.join("|")}`);
+        if (value === undefined || !(SCENARIOS as readonly string[]).includes(value)) {
+          throw usageError(`lab up: --scenario must be one of ${SCENARIOS.join(", ")}, got '${value ?? ""}'`);
+        }
+        scenario = value as Scenario;
+      }
+      return { verb: "up", scenario };
+    }
+    case "down":
+    case "reset":
+    case "status":
+      noMoreArgs(verb, rest);
+      return { verb };
+    case "exec": {
+      const box = parseBox("exec", rest[0]);
+      const command = rest[1] === "--" ? rest.slice(2) : rest.slice(1);
+      if (command.length === 0) throw usageError(`lab exec: no command given; e.g. 'npm run lab -- exec ${box} -- ip -6 addr'`);
+      return { verb: "exec", box, command };
+    }
+    case "ssh": {
+      const box = parseBox("ssh", rest[0]);
+      let user = "root";
+      let i = 1;
+      for (; i < rest.length && rest[i] !== "--"; i++) {
+        if (rest[i] === "--user" && rest[i + 1] !== undefined) user = rest[++i];
+        else if (rest[i].startsWith("--user=")) user = rest[i].slice("--user=".length);
+        else throw usageError(`lab ssh: unexpected argument '${rest[i]}'; put the remote command after '--'`);
+      }
+      if (!/^[a-z_][a-z0-9_-]*$/.test(user)) throw usageError(`lab ssh: '${user}' is not a user name`);
+      return { verb: "ssh", box, user, command: rest.slice(i + 1) };
+    }
+    default:
+      throw usageError(`lab: unknown verb '${verb}'; use one of: up, down, reset, status, ssh, exec, help`);
+  }
+}

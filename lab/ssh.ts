@@ -1,0 +1,64 @@
+// The host's SSH client against the boxes: the lab key, the lab's own
+// known_hosts with every box's pinned host key, and strict checking.
+import { LabPaths } from "./paths";
+import { run, sleep } from "./run";
+import { SshTarget } from "./topology";
+
+/** known_hosts line for a box: its address and its name, then its host key. */
+export function knownHostsLine(box: string, target: SshTarget, hostKey: string): string {
+  const hostPattern = target.port === 22 ? target.host : `[${target.host}]:${target.port}`;
+  return `${hostPattern},${box} ${hostKey}`;
+}
+
+/** Options every lab ssh call uses. */
+export function sshOptions(paths: LabPaths): string[] {
+  return [
+    "-i",
+    paths.sshPrivateKey,
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    `UserKnownHostsFile=${paths.knownHosts}`,
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "LogLevel=ERROR",
+  ];
+}
+
+/** The command line (program and arguments) that runs ssh to a box as `user`. */
+export function sshCommand(
+  paths: LabPaths,
+  target: SshTarget,
+  user: string,
+  extraOptions: readonly string[] = [],
+  remote: readonly string[] = [],
+): { cmd: string; args: string[] } {
+  const ssh = ["ssh", ...sshOptions(paths), ...extraOptions, "-p", String(target.port), `${user}@${target.host}`, ...remote];
+  if (target.viaNetns) return { cmd: "ip", args: ["netns", "exec", target.viaNetns, ...ssh] };
+  return { cmd: ssh[0], args: ssh.slice(1) };
+}
+
+/** One non-interactive login that runs `true`; resolves with ssh's exit code and stderr. */
+export async function sshProbe(paths: LabPaths, target: SshTarget, user = "root"): Promise<{ code: number; stderr: string }> {
+  const { cmd, args } = sshCommand(paths, target, user, ["-o", "BatchMode=yes", "-o", "ConnectTimeout=2"], ["true"]);
+  const r = await run(cmd, args, { timeoutMs: 10_000 });
+  return { code: r.code, stderr: r.stderr.trim() };
+}
+
+/** Waits until the box's sshd accepts the lab key with the pinned host key. */
+export async function waitForSsh(paths: LabPaths, target: SshTarget, timeoutMs: number): Promise<{ ok: boolean; last: string }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    const r = await sshProbe(paths, target);
+    if (r.code === 0) return { ok: true, last: "" };
+    last = r.stderr;
+    // A host key mismatch never heals by waiting.
+    if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/.test(last)) return { ok: false, last };
+    if (Date.now() > deadline) return { ok: false, last };
+    await sleep(100);
+  }
+}

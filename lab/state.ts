@@ -1,0 +1,194 @@
+// lab.json (what the Pulumi program and the tests read about a running lab)
+// and the lock that keeps two lab commands from changing the lab at once.
+import * as fs from "fs";
+import * as path from "path";
+import { isAlive } from "./boxes";
+import { LabError } from "./errors";
+import { WireguardKeys } from "./keys";
+import { LabPaths } from "./paths";
+import { APT_REPO_MOUNT } from "./recipe";
+import { BoxName, INET_BRIDGE, LAN_BRIDGE, LabPlan, linkLocalFor, Scenario } from "./topology";
+
+export interface LabJsonInterface {
+  readonly mac: string;
+  readonly linkLocal: string;
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+}
+
+export interface LabJsonBox {
+  /** Address the host's SSH client connects to (a link-local one carries its zone). */
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** Other users with the lab key: admin (passwordless sudo) and nosudo (no sudo). */
+  readonly users: readonly string[];
+  /** The box's ed25519 host key, "ssh-ed25519 AAAA...". */
+  readonly hostKey: string;
+  /** PID of the box's systemd-nspawn on the host. */
+  readonly pid: number;
+  /** PID of the box's systemd (its PID 1) on the host: nsenter target. */
+  readonly leaderPid: number;
+  readonly netns: string;
+  readonly machineId: string;
+  /** Set when ssh must run inside this network namespace to reach the box. */
+  readonly viaNetns?: string;
+  readonly interfaces: Readonly<Record<string, LabJsonInterface>>;
+}
+
+export interface LabJson {
+  readonly version: 1;
+  readonly scenario: Scenario;
+  readonly sshPrivateKeyPath: string;
+  readonly sshPublicKey: string;
+  readonly knownHostsPath: string;
+  readonly boxes: Readonly<Partial<Record<BoxName, LabJsonBox>>>;
+  readonly wireguard: {
+    readonly endpoint: string;
+    readonly peerPublicKey: string;
+    readonly privateKey: string;
+    readonly publicKey: string;
+    readonly address: string;
+    readonly peerAddress: string;
+    readonly routedPrefix: string;
+    readonly lanPrefix: string;
+  };
+  readonly outside: { readonly url: string; readonly pingTarget: string; readonly pageLine: string };
+  /** The host (admin workstation) on the lab's bridges. */
+  readonly host: {
+    readonly lanInterface: string;
+    readonly lanLinkLocal: string;
+    readonly inetInterface: string;
+    readonly inetAddress: string;
+  };
+  /** The local apt repository as boxes see it, and where it lives on the host. */
+  readonly aptRepo: { readonly sourcesLine: string; readonly hostPath: string };
+  readonly startedAt: string;
+}
+
+export interface LabJsonInput {
+  readonly paths: LabPaths;
+  readonly sshPublicKey: string;
+  readonly hostKeys: Readonly<Record<string, string>>;
+  readonly pids: Readonly<Record<string, { pid: number; leader: number }>>;
+  readonly wireguard: WireguardKeys;
+  readonly repoPath: string;
+  readonly startedAt: Date;
+}
+
+/** The content of lab.json for a plan and what `up` produced. Pure. */
+export function buildLabJson(plan: LabPlan, input: LabJsonInput): LabJson {
+  const boxes: Partial<Record<BoxName, LabJsonBox>> = {};
+  for (const b of plan.boxes) {
+    const interfaces: Record<string, LabJsonInterface> = {};
+    for (const i of b.interfaces) {
+      interfaces[i.name] = {
+        mac: i.mac,
+        linkLocal: linkLocalFor(i.mac),
+        ...(i.ipv4 ? { ipv4: i.ipv4 } : {}),
+        ...(i.ipv6 ? { ipv6: i.ipv6 } : {}),
+      };
+    }
+    const pids = input.pids[b.name];
+    boxes[b.name] = {
+      host: b.ssh.host,
+      port: b.ssh.port,
+      user: "root",
+      users: ["root", "admin", "nosudo"],
+      hostKey: input.hostKeys[b.name],
+      pid: pids?.pid ?? 0,
+      leaderPid: pids?.leader ?? 0,
+      netns: b.netns,
+      machineId: b.machineId,
+      ...(b.ssh.viaNetns ? { viaNetns: b.ssh.viaNetns } : {}),
+      interfaces,
+    };
+  }
+  const wg = plan.wireguard;
+  const lan = plan.bridges.find((b) => b.name === LAN_BRIDGE)!;
+  const inet = plan.bridges.find((b) => b.name === INET_BRIDGE)!;
+  return {
+    version: 1,
+    scenario: plan.scenario,
+    sshPrivateKeyPath: input.paths.sshPrivateKey,
+    sshPublicKey: input.sshPublicKey.trim(),
+    knownHostsPath: input.paths.knownHosts,
+    boxes,
+    wireguard: {
+      endpoint: wg.endpoint,
+      peerPublicKey: input.wireguard.isp.publicKey,
+      privateKey: input.wireguard.gw.privateKey,
+      publicKey: input.wireguard.gw.publicKey,
+      address: wg.gwAddress,
+      peerAddress: wg.ispAddress,
+      routedPrefix: wg.routedPrefix,
+      lanPrefix: wg.lanPrefix,
+    },
+    outside: { ...plan.outside },
+    host: {
+      lanInterface: lan.name,
+      lanLinkLocal: linkLocalFor(lan.mac),
+      inetInterface: inet.name,
+      inetAddress: inet.hostIpv6 ?? "",
+    },
+    aptRepo: { sourcesLine: `deb [trusted=yes] file:${APT_REPO_MOUNT} ./`, hostPath: input.repoPath },
+    startedAt: input.startedAt.toISOString(),
+  };
+}
+
+export function writeLabJson(paths: LabPaths, json: LabJson): void {
+  const tmp = `${paths.labJson}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(json, null, 2) + "\n", { mode: 0o600 });
+  fs.chmodSync(tmp, 0o600);
+  fs.renameSync(tmp, paths.labJson);
+}
+
+export function readLabJson(paths: LabPaths): LabJson | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(paths.labJson, "utf8")) as LabJson;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new LabError(`cannot read ${paths.labJson}: ${(err as Error).message}; run 'npm run lab -- down' to clear it`);
+  }
+}
+
+interface LockContent {
+  readonly pid: number;
+  readonly verb: string;
+  readonly since: string;
+}
+
+/** Takes the lab lock for `verb`, or fails naming the command that holds it. Returns the release function. */
+export function acquireLock(paths: LabPaths, verb: string): () => void {
+  fs.mkdirSync(path.dirname(paths.lock), { recursive: true });
+  const mine: LockContent = { pid: process.pid, verb, since: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(paths.lock, JSON.stringify(mine) + "\n", { flag: "wx" });
+      return () => {
+        try {
+          const held = JSON.parse(fs.readFileSync(paths.lock, "utf8")) as LockContent;
+          if (held.pid === process.pid) fs.rmSync(paths.lock, { force: true });
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    let held: LockContent | undefined;
+    try {
+      held = JSON.parse(fs.readFileSync(paths.lock, "utf8")) as LockContent;
+    } catch {
+      held = undefined;
+    }
+    if (held && held.pid !== process.pid && isAlive(held.pid)) {
+      throw new LabError(
+        `lab ${verb}: another lab command is running: 'lab ${held.verb}' (pid ${held.pid}, since ${held.since}). ` +
+          `Wait for it to finish, or stop it with 'kill ${held.pid}' (lock file ${paths.lock}).`,
+      );
+    }
+    fs.rmSync(paths.lock, { force: true });
+  }
+  throw new LabError(`lab ${verb}: cannot take the lock ${paths.lock}; remove it if no lab command is running`);
+}

@@ -1,0 +1,319 @@
+// The lab's topology as data: boxes, interfaces, MACs, addresses, links and
+// routes for each scenario. Pure: no I/O. Everything the rest of the lab does
+// to the network is planned here, and every address comes from a
+// documentation range (RFC 5737, RFC 3849, RFC 7042 for MACs).
+import { createHash } from "crypto";
+
+export const SCENARIOS = ["direct", "nat"] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export const BOX_NAMES = ["gw", "c1", "c2", "isp", "outside", "natbox"] as const;
+export type BoxName = (typeof BOX_NAMES)[number];
+
+/** Which cached tree a box boots from: the bare base, or base plus the infra layer. */
+export type TreeLayer = "base" | "infra";
+
+/** Lab services (units baked into the infra layer) that a box enables at boot. */
+export type LabService = "wireguard" | "httpd" | "nat";
+
+export interface InterfacePlan {
+  /** Name inside the box; the rest of the project relies on these. */
+  readonly name: string;
+  readonly mac: string;
+  /** IPv4 address with prefix length, e.g. "192.0.2.1/24". */
+  readonly ipv4?: string;
+  /** Static IPv6 address with prefix length, added with nodad. */
+  readonly ipv6?: string;
+  /** Per-interface IPv6 sysctls (net.ipv6.conf.<if>.<key>). */
+  readonly ipv6Conf?: Readonly<Record<string, string>>;
+}
+
+export interface RoutePlan {
+  readonly family: 4 | 6;
+  readonly to: string;
+  readonly via: string;
+}
+
+/** How the host's SSH client reaches a box's sshd. */
+export interface SshTarget {
+  /** Address to connect to; a link-local one carries its zone ("fe80::1%ipv6gw-lan"). */
+  readonly host: string;
+  readonly port: number;
+  /** Set when the address is only reachable from inside this network namespace. */
+  readonly viaNetns?: string;
+}
+
+export interface BoxPlan {
+  readonly name: BoxName;
+  readonly netns: string;
+  readonly machineId: string;
+  readonly tree: TreeLayer;
+  readonly interfaces: readonly InterfacePlan[];
+  readonly routes: readonly RoutePlan[];
+  /** Sysctls set in the box's network namespace before its interfaces exist. */
+  readonly sysctls: Readonly<Record<string, string>>;
+  readonly services: readonly LabService[];
+  readonly ssh: SshTarget;
+}
+
+/** A bridge in the host's network namespace, and the host's own presence on it. */
+export interface BridgePlan {
+  readonly name: string;
+  readonly mac: string;
+  readonly hostIpv6?: string;
+  readonly hostIpv4?: string;
+}
+
+/** A veth pair: one end in a box, the other a port of a host bridge. */
+export interface BridgePortLink {
+  readonly kind: "bridge-port";
+  readonly bridge: string;
+  readonly hostSide: string;
+  readonly hostSideMac: string;
+  readonly box: BoxName;
+  readonly ifname: string;
+}
+
+/** A veth pair between two boxes. */
+export interface BoxPairLink {
+  readonly kind: "pair";
+  readonly a: { readonly box: BoxName; readonly ifname: string };
+  readonly b: { readonly box: BoxName; readonly ifname: string };
+}
+
+export type LinkPlan = BridgePortLink | BoxPairLink;
+
+export interface WireguardPlan {
+  readonly listenPort: number;
+  readonly endpoint: string;
+  readonly ispAddress: string;
+  readonly gwAddress: string;
+  readonly routedPrefix: string;
+  readonly lanPrefix: string;
+}
+
+export interface LabPlan {
+  readonly scenario: Scenario;
+  readonly boxes: readonly BoxPlan[];
+  readonly bridges: readonly BridgePlan[];
+  readonly links: readonly LinkPlan[];
+  readonly wireguard: WireguardPlan;
+  readonly outside: { readonly url: string; readonly pingTarget: string; readonly pageLine: string };
+}
+
+/** Every name the lab gives to things in the host's namespace starts with one of these. */
+export const HOST_NAME_PREFIXES = ["ipv6gw-", "lab-"] as const;
+export const NETNS_PREFIX = "ipv6gw-";
+export const LAN_BRIDGE = "ipv6gw-lan";
+export const INET_BRIDGE = "ipv6gw-inet";
+/** Linux interface names are at most 15 bytes (IFNAMSIZ - 1). */
+export const MAX_IFNAME = 15;
+
+/** Documentation MAC (RFC 7042, 00-00-5E-00-53-00..FF) with the given last octet. */
+export function docMac(last: number): string {
+  if (!Number.isInteger(last) || last < 0 || last > 0xff) throw new Error(`docMac: last octet must be 0..255, got ${last}`);
+  return `00:00:5e:00:53:${last.toString(16).padStart(2, "0")}`;
+}
+
+/** A box's machine-id: 32 lowercase hex digits, stable per name. */
+export function machineIdFor(box: string): string {
+  return createHash("sha256").update(`ipv6gw-lab machine-id ${box}`).digest("hex").slice(0, 32);
+}
+
+/** The modified EUI-64 interface identifier of a MAC, as four IPv6 groups ("200:5eff:fe00:5311"). */
+export function eui64InterfaceId(mac: string): string {
+  const bytes = mac.split(":").map((h) => parseInt(h, 16));
+  if (bytes.length !== 6 || bytes.some((b) => !Number.isInteger(b) || b < 0 || b > 0xff)) {
+    throw new Error(`eui64InterfaceId: '${mac}' is not a MAC address like 00:00:5e:00:53:11`);
+  }
+  const id = [bytes[0] ^ 0x02, bytes[1], bytes[2], 0xff, 0xfe, bytes[3], bytes[4], bytes[5]];
+  const groups: string[] = [];
+  for (let i = 0; i < 8; i += 2) groups.push(((id[i] << 8) | id[i + 1]).toString(16));
+  return groups.join(":");
+}
+
+/** The EUI-64 link-local address of a MAC, e.g. "fe80::200:5eff:fe00:5301". */
+export function linkLocalFor(mac: string): string {
+  return `fe80::${eui64InterfaceId(mac)}`;
+}
+
+/** The SLAAC address a MAC gets in a /64 given as "2001:db8:8888::/64" (EUI-64, no privacy). */
+export function slaacAddressFor(prefix64: string, mac: string): string {
+  const m = /^([0-9a-f:]+)::\/64$/i.exec(prefix64);
+  if (!m) throw new Error(`slaacAddressFor: expected a /64 written as 'xxxx:xxxx:xxxx::/64', got '${prefix64}'`);
+  const head = m[1].split(":");
+  while (head.length < 4) head.push("0");
+  return `${head.join(":")}:${eui64InterfaceId(mac)}`;
+}
+
+export function netnsFor(box: BoxName): string {
+  return `${NETNS_PREFIX}${box}`;
+}
+
+const CLIENT_SYSCTLS = {
+  "net.ipv6.conf.all.forwarding": "0",
+  "net.ipv6.conf.default.accept_ra": "1",
+  "net.ipv6.conf.default.autoconf": "1",
+};
+
+/** Sysctls every box gets: EUI-64 addresses (no stable-privacy), no temporary addresses. */
+const COMMON_SYSCTLS = {
+  "net.ipv6.conf.all.disable_ipv6": "0",
+  "net.ipv6.conf.default.disable_ipv6": "0",
+  "net.ipv6.conf.all.addr_gen_mode": "0",
+  "net.ipv6.conf.default.addr_gen_mode": "0",
+  "net.ipv6.conf.all.use_tempaddr": "0",
+  "net.ipv6.conf.default.use_tempaddr": "0",
+};
+
+const GW_ETH0_MAC = docMac(0x01);
+
+function lanBox(name: "c1" | "c2", macLast: number, ipv4Last: number): BoxPlan {
+  const mac = docMac(macLast);
+  return {
+    name,
+    netns: netnsFor(name),
+    machineId: machineIdFor(name),
+    tree: "base",
+    interfaces: [{ name: "eth0", mac, ipv4: `192.0.2.${ipv4Last}/24` }],
+    routes: [{ family: 4, to: "default", via: "192.0.2.1" }],
+    sysctls: { ...COMMON_SYSCTLS, ...CLIENT_SYSCTLS, "net.ipv4.ip_forward": "0" },
+    services: [],
+    ssh: { host: `${linkLocalFor(mac)}%${LAN_BRIDGE}`, port: 22 },
+  };
+}
+
+/** The whole lab for one scenario. */
+export function planLab(scenario: Scenario): LabPlan {
+  if (!(SCENARIOS as readonly string[]).includes(scenario)) {
+    throw new Error(`unknown scenario '${scenario}'; use one of: ${SCENARIOS.join(", ")}`);
+  }
+  const nat = scenario === "nat";
+  const gwWan = nat ? "203.0.113.2/24" : "198.51.100.2/24";
+  const gwDefault = nat ? "203.0.113.1" : "198.51.100.1";
+
+  const gw: BoxPlan = {
+    name: "gw",
+    netns: netnsFor("gw"),
+    machineId: machineIdFor("gw"),
+    tree: "base",
+    interfaces: [
+      { name: "eth0", mac: GW_ETH0_MAC, ipv4: "192.0.2.1/24" },
+      { name: "wan0", mac: docMac(0x02), ipv4: gwWan },
+    ],
+    routes: [{ family: 4, to: "default", via: gwDefault }],
+    // Blank: forwarding off, accept_ra left at its default; the project makes the gateway.
+    sysctls: { ...COMMON_SYSCTLS, "net.ipv6.conf.all.forwarding": "0", "net.ipv4.ip_forward": "0" },
+    services: [],
+    ssh: { host: `${linkLocalFor(GW_ETH0_MAC)}%${LAN_BRIDGE}`, port: 22 },
+  };
+
+  const isp: BoxPlan = {
+    name: "isp",
+    netns: netnsFor("isp"),
+    machineId: machineIdFor("isp"),
+    tree: "infra",
+    interfaces: [
+      { name: "wan0", mac: docMac(0x21), ipv4: "198.51.100.1/24" },
+      { name: "inet0", mac: docMac(0x22), ipv6: "2001:db8:ffff::fe/64", ipv6Conf: { accept_ra: "0", autoconf: "0" } },
+    ],
+    routes: [],
+    sysctls: { ...COMMON_SYSCTLS, "net.ipv6.conf.all.forwarding": "1", "net.ipv6.conf.default.accept_ra": "0" },
+    services: ["wireguard"],
+    ssh: { host: "2001:db8:ffff::fe", port: 22 },
+  };
+
+  const outside: BoxPlan = {
+    name: "outside",
+    netns: netnsFor("outside"),
+    machineId: machineIdFor("outside"),
+    tree: "infra",
+    interfaces: [
+      { name: "inet0", mac: docMac(0x31), ipv6: "2001:db8:ffff::1/64", ipv6Conf: { accept_ra: "0", autoconf: "0" } },
+    ],
+    routes: [{ family: 6, to: "default", via: "2001:db8:ffff::fe" }],
+    sysctls: { ...COMMON_SYSCTLS, "net.ipv6.conf.default.accept_ra": "0" },
+    services: ["httpd"],
+    ssh: { host: "2001:db8:ffff::1", port: 22 },
+  };
+
+  const boxes: BoxPlan[] = [gw, lanBox("c1", 0x11, 11), lanBox("c2", 0x12, 12), isp, outside];
+  const links: LinkPlan[] = [
+    { kind: "bridge-port", bridge: LAN_BRIDGE, hostSide: "lab-gw-eth0", hostSideMac: docMac(0x81), box: "gw", ifname: "eth0" },
+    { kind: "bridge-port", bridge: LAN_BRIDGE, hostSide: "lab-c1-eth0", hostSideMac: docMac(0x82), box: "c1", ifname: "eth0" },
+    { kind: "bridge-port", bridge: LAN_BRIDGE, hostSide: "lab-c2-eth0", hostSideMac: docMac(0x83), box: "c2", ifname: "eth0" },
+    { kind: "bridge-port", bridge: INET_BRIDGE, hostSide: "lab-isp-inet0", hostSideMac: docMac(0x84), box: "isp", ifname: "inet0" },
+    { kind: "bridge-port", bridge: INET_BRIDGE, hostSide: "lab-out-inet0", hostSideMac: docMac(0x85), box: "outside", ifname: "inet0" },
+  ];
+
+  if (nat) {
+    boxes.push({
+      name: "natbox",
+      netns: netnsFor("natbox"),
+      machineId: machineIdFor("natbox"),
+      tree: "infra",
+      interfaces: [
+        { name: "lan0", mac: docMac(0x41), ipv4: "203.0.113.1/24" },
+        { name: "wan0", mac: docMac(0x42), ipv4: "198.51.100.3/24" },
+      ],
+      routes: [{ family: 4, to: "default", via: "198.51.100.1" }],
+      sysctls: { ...COMMON_SYSCTLS, "net.ipv4.ip_forward": "1" },
+      services: ["nat"],
+      // natbox has no link to the host: its sshd is reached from inside its own namespace.
+      ssh: { host: "203.0.113.1", port: 22, viaNetns: netnsFor("natbox") },
+    });
+    links.push(
+      { kind: "pair", a: { box: "gw", ifname: "wan0" }, b: { box: "natbox", ifname: "lan0" } },
+      { kind: "pair", a: { box: "natbox", ifname: "wan0" }, b: { box: "isp", ifname: "wan0" } },
+    );
+  } else {
+    links.push({ kind: "pair", a: { box: "gw", ifname: "wan0" }, b: { box: "isp", ifname: "wan0" } });
+  }
+
+  return {
+    scenario,
+    boxes,
+    // The host is the admin workstation on the LAN, IPv6 link-local only. It
+    // gets no IPv4 address there: 192.0.2.0/24 may already be the host's own
+    // uplink (it is on the project's machines), and a second connected route
+    // would send "lab" traffic to the real network instead.
+    bridges: [
+      { name: LAN_BRIDGE, mac: docMac(0x10) },
+      { name: INET_BRIDGE, mac: docMac(0xf0), hostIpv6: "2001:db8:ffff::10/64" },
+    ],
+    links,
+    wireguard: {
+      listenPort: 51820,
+      endpoint: "198.51.100.1:51820",
+      ispAddress: "2001:db8:ffff:100::1/64",
+      gwAddress: "2001:db8:ffff:100::2/64",
+      routedPrefix: "2001:db8:8888::/48",
+      lanPrefix: "2001:db8:8888::/64",
+    },
+    outside: { url: "http://[2001:db8:ffff::1]/", pingTarget: "2001:db8:ffff::1", pageLine: "ipv6gw lab: hello from outside" },
+  };
+}
+
+/** Names of every host-side link any scenario creates (for cleanup and tests). */
+export function allHostLinkNames(): string[] {
+  const names = new Set<string>();
+  for (const s of SCENARIOS) {
+    const plan = planLab(s);
+    plan.bridges.forEach((b) => names.add(b.name));
+    plan.links.forEach((l) => l.kind === "bridge-port" && names.add(l.hostSide));
+  }
+  return [...names];
+}
+
+/** Names of every network namespace any scenario creates. */
+export function allNetnsNames(): string[] {
+  return BOX_NAMES.map(netnsFor);
+}
+
+export function isBoxName(name: string): name is BoxName {
+  return (BOX_NAMES as readonly string[]).includes(name);
+}
+
+export function findBox(plan: LabPlan, name: string): BoxPlan | undefined {
+  return plan.boxes.find((b) => b.name === name);
+}
