@@ -46,8 +46,9 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
     return { changes: changed || olds.passed === false || providerChanged(olds as never, news as never) };
   }
 
-  private async runOne(s: ProbeState, p: Probe): Promise<ProbeResult> {
-    const deadline = Date.now() + p.retrySeconds * 1000;
+  /** Runs one probe; with `patient`, retries until its retrySeconds are up (the site may still be settling). */
+  private async runOne(s: ProbeState, p: Probe, patient: boolean): Promise<ProbeResult> {
+    const deadline = Date.now() + (patient ? p.retrySeconds * 1000 : 0);
     let detail = "";
     for (;;) {
       try {
@@ -64,20 +65,20 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   /** Probes on different boxes run side by side; each box's run in order. */
-  private async runAll(s: ProbeState): Promise<ProbeResult[]> {
+  private async runAll(s: ProbeState, patient: boolean): Promise<ProbeResult[]> {
     const byBox = new Map<string, Probe[]>();
     for (const p of s.probes) byBox.set(p.on, [...(byBox.get(p.on) ?? []), p]);
     const results = new Map<Probe, ProbeResult>();
     await Promise.all(
       [...byBox.values()].map(async (list) => {
-        for (const p of list) results.set(p, await this.runOne(s, p));
+        for (const p of list) results.set(p, await this.runOne(s, p, patient));
       }),
     );
     return s.probes.map((p) => results.get(p)!);
   }
 
   private async verify(s: ProbeState, id: string) {
-    const results = await this.runAll(s);
+    const results = await this.runAll(s, true);
     const passed = results.every((r) => r.ok);
     const outs = { ...s, results, passed };
     if (!passed) {
@@ -101,8 +102,9 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
     return { outs: await this.verify(news, id) };
   }
 
+  /** A refresh observes the site as it is: each probe once, no waiting for it to settle. */
   async read(id: string, props: ProbeState) {
-    const results = await this.runAll(props);
+    const results = await this.runAll(props, false);
     return { id, props: { ...props, results, passed: results.every((r) => r.ok) } };
   }
 

@@ -7,7 +7,6 @@ import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
 import { HostFactsData } from "../host/host-facts";
 import { Packages } from "../host/packages";
-import { RemoteFile } from "../host/remote-file";
 import { Service } from "../host/service";
 import { persistencePlan } from "./persistence";
 import { PresetOptions, Preset, howtoPreset, rfc4890Preset } from "./presets";
@@ -84,20 +83,15 @@ export class Firewall extends pulumi.ComponentResource {
     }
     const plan = persistencePlan(args.facts);
     const packages = new Packages(`${name}-packages`, { connection: args.connection, names: [...plan.packages] }, childOf(this, opts));
+    const persist = args.persist ?? true;
     this.ruleset = new Ip6tablesRuleset(
       `${name}-ruleset`,
-      { connection: args.connection, rules: text, rollbackSeconds: args.rollbackSeconds ?? 60 },
+      { connection: args.connection, rules: text, rollbackSeconds: args.rollbackSeconds ?? 60, persistPath: persist ? plan.path : undefined },
       childOf(this, opts, packages),
     );
-    if (args.persist ?? true) {
-      // Written only once the new ruleset is confirmed, so a rolled-back change never reaches boot.
-      const file = new RemoteFile(
-        `${name}-persisted`,
-        { connection: args.connection, path: plan.path, content: text, mode: "0600" },
-        childOf(this, opts, this.ruleset),
-      );
+    if (persist) {
       // Enabled for boot, but never started or stopped here: that would reload rules behind the safe apply.
-      new Service(`${name}-boot`, { connection: args.connection, name: plan.service, enabled: true, running: "unmanaged" }, childOf(this, opts, file));
+      new Service(`${name}-boot`, { connection: args.connection, name: plan.service, enabled: true, running: "unmanaged" }, childOf(this, opts, this.ruleset));
       this.persistedPath = plan.path;
     }
     this.rules = this.ruleset.rules;

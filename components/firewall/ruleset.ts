@@ -12,14 +12,20 @@
 // and the update fails saying so. The session doing the work is never cut
 // off by a typo, and there is never a moment without a complete ruleset.
 //
+// Persist: once confirmed, the same text goes where the distribution loads
+// rules at boot (the file found there is kept aside and restored on delete),
+// so a rolled-back change never reaches the next boot.
+//
 // Read: `ip6tables-save -t filter` without counters, so a refresh shows rules
-// added, removed or edited by hand, and `up --refresh` puts ours back.
+// added, removed or edited by hand, and `up --refresh` puts ours back; and
+// whether the boot copy still matches.
 
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedConnection, describeEndpoint, toEndpoint } from "../host/connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, containsUnknown, providerChanged, sshOpener, withConnection } from "../host/provider-kit";
 import { Remote, lastLines, mustRun, namedError, remoteCommandError, shq } from "../host/remote";
 import { openFreshRemote } from "../host/ssh-transport";
+import { removeScript as restoreFileScript, writeScript as writeFileScript } from "../host/remote-file";
 import { EMPTY_FILTER_TABLE, normalizeSave, ruleNameAtLine } from "./render-ruleset";
 
 export const STATE_DIR = "/var/lib/ipv6gw/firewall";
@@ -31,6 +37,7 @@ export function rulesetSchema() {
       .string()
       .refine((t) => t.startsWith("*filter\n") && t.trimEnd().endsWith("COMMIT"), "must be one ip6tables-restore filter table ('*filter' ... 'COMMIT')"),
     rollbackSeconds: z.number().int().min(10, "must be at least 10 s, or a slow link rolls back a good ruleset").max(3600).default(60),
+    persistPath: z.string().regex(/^\/[^\0]*[^/]$/, "must be an absolute file path").optional(),
   });
 }
 
@@ -39,14 +46,19 @@ export interface Ip6tablesRulesetArgs extends HostResourceArgs {
   readonly rules: pulumi.Input<string>;
   /** Seconds the box waits for a new SSH connection to confirm a change before it restores the old table. Defaults to 60. */
   readonly rollbackSeconds?: pulumi.Input<number>;
+  /** Where the distribution loads rules at boot (/etc/iptables/rules.v6 ...). Defaults to none (not persisted). */
+  readonly persistPath?: pulumi.Input<string>;
 }
 
 interface RulesetState {
   connection: ResolvedConnection;
   rules: string;
   rollbackSeconds: number;
+  persistPath?: string;
   /** The table found before we first applied ours; delete restores it. */
   previous?: string;
+  /** Whether the boot copy holds exactly the live table. */
+  persisted?: boolean;
 }
 
 /** Checks a table on stdin without applying it: parser first, then the kernel in a scratch namespace. */
@@ -92,10 +104,19 @@ export const CONFIRM_SCRIPT = [
   `rm -f "$d/pending.rules"`,
 ].join("\n");
 
-export const READ_SCRIPT = [
-  `command -v ip6tables-save >/dev/null 2>&1 || exit 3`,
-  "ip6tables-save -t filter",
-].join("\n");
+/** Prints the live filter table, then a separator, then the boot copy (if any). */
+export function readScript(persistPath?: string): string {
+  return [
+    `command -v ip6tables-save >/dev/null 2>&1 || exit 3`,
+    "ip6tables-save -t filter",
+    `echo ${shq(BOOT_COPY_MARK)}`,
+    persistPath ? `cat ${shq(persistPath)} 2>/dev/null || true` : "true",
+  ].join("\n");
+}
+
+const BOOT_COPY_MARK = "#ipv6gw-boot-copy";
+
+const persistFile = (path: string) => ({ path, mode: "0600", owner: "root", group: "root" });
 
 /** Turns ip6tables-restore's complaint into "which rule, and why". */
 export function explainRejection(rules: string, stderr: string): { rule?: string; line?: number; message: string } {
@@ -143,8 +164,16 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
   }
 
   async diff(_id: string, olds: RulesetState, news: RulesetState) {
-    const changed = olds.rules !== news.rules || olds.rollbackSeconds !== news.rollbackSeconds;
-    return { changes: changed || providerChanged(olds as never, news as never) };
+    const changed = olds.rules !== news.rules || olds.rollbackSeconds !== news.rollbackSeconds || olds.persistPath !== news.persistPath;
+    // A boot copy edited or lost by hand is drift too: the next boot would load something else.
+    const stale = news.persistPath !== undefined && olds.persisted === false;
+    return { changes: changed || stale || providerChanged(olds as never, news as never) };
+  }
+
+  private async persist(s: RulesetState, keepOriginal: boolean): Promise<void> {
+    if (!s.persistPath) return;
+    const remote = await this.open(s.connection);
+    await mustRun(remote, `writing ${s.persistPath}`, writeFileScript(persistFile(s.persistPath), keepOriginal), { stdin: s.rules });
   }
 
   /** Applies with rollback armed; returns the table that was live before. */
@@ -201,29 +230,37 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
 
   async create(inputs: RulesetState) {
     const previous = await this.apply(inputs);
-    return { id: "ip6tables-filter", outs: { ...inputs, previous } };
+    await this.persist(inputs, true);
+    return { id: "ip6tables-filter", outs: { ...inputs, previous, persisted: inputs.persistPath !== undefined } };
   }
 
   async update(_id: string, olds: RulesetState, news: RulesetState) {
-    if (olds.rules === news.rules) return { outs: { ...news, previous: olds.previous } };
-    await this.apply(news);
-    return { outs: { ...news, previous: olds.previous } };
+    if (olds.rules !== news.rules) await this.apply(news);
+    if (olds.persistPath && olds.persistPath !== news.persistPath) {
+      await mustRun(await this.open(news.connection), `restoring ${olds.persistPath}`, restoreFileScript(olds.persistPath));
+    }
+    await this.persist(news, olds.persistPath !== news.persistPath);
+    return { outs: { ...news, previous: olds.previous, persisted: news.persistPath !== undefined } };
   }
 
   async read(id: string, props: RulesetState) {
     const remote = await this.open(props.connection);
-    const result = await remote.run(READ_SCRIPT);
+    const result = await remote.run(readScript(props.persistPath));
     if (result.code === 3) return {};
     if (result.code !== 0) throw remoteCommandError(remote.where, "reading the ip6tables filter table", result);
-    const rules = normalizeSave(result.stdout) || EMPTY_FILTER_TABLE;
-    const state = withConnection(props, { ...props, rules });
-    const { previous: _p, ...inputs } = state;
+    const [live, boot = ""] = result.stdout.split(`${BOOT_COPY_MARK}\n`);
+    const rules = normalizeSave(live) || EMPTY_FILTER_TABLE;
+    const persisted = props.persistPath === undefined ? undefined : normalizeSave(boot) === rules;
+    const state = withConnection(props, { ...props, rules, persisted });
+    const { previous: _p, persisted: _s, ...inputs } = state;
     return { id, props: state, inputs };
   }
 
   async delete(_id: string, props: RulesetState) {
     const remote = await this.open(props.connection);
     await mustRun(remote, "restoring the previous ip6tables filter table", `ip6tables-restore`, { stdin: props.previous || EMPTY_FILTER_TABLE });
+    if (props.persistPath) await mustRun(remote, `restoring ${props.persistPath}`, restoreFileScript(props.persistPath));
+    await remote.run(`rm -rf ${shq(STATE_DIR)}; rmdir /var/lib/ipv6gw 2>/dev/null || true`);
   }
 }
 
@@ -232,12 +269,14 @@ export class Ip6tablesRuleset extends pulumi.dynamic.Resource {
   /** The table as ip6tables-restore text, one line per rule. */
   declare readonly rules: pulumi.Output<string>;
   declare readonly previous: pulumi.Output<string>;
+  /** Whether the boot copy matches the live table (false after someone edited one of them by hand). */
+  declare readonly persisted: pulumi.Output<boolean | undefined>;
 
   constructor(name: string, args: Ip6tablesRulesetArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       Ip6tablesRulesetProvider.instance,
       name,
-      { ...args, previous: undefined },
+      { ...args, previous: undefined, persisted: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
       "ipv6gw:firewall",
       "Ip6tablesRuleset",

@@ -204,8 +204,9 @@ export async function getHostFacts(connection: ResolvedConnection): Promise<Host
 
 /**
  * The facts a box keeps while we work on it: what it is, not what it is
- * doing. Addresses, forwarding, loaded modules and tunnel interfaces change
- * as the stack builds the gateway, and would show as drift on every refresh.
+ * doing. Addresses, forwarding, loaded modules, tunnel interfaces and the
+ * installed ip6tables change as the stack builds the gateway, and would show
+ * as drift on every refresh.
  */
 export function stableFacts(f: HostFactsData): HostFactsData {
   return {
@@ -213,6 +214,9 @@ export function stableFacts(f: HostFactsData): HostFactsData {
     interfaces: f.interfaces.filter((i) => i.mac !== "" && i.name !== "lo").map((i) => ({ name: i.name, mac: i.mac, up: true, ipv6: [] })),
     ipv6Forwarding: false,
     modules: [],
+    // ip6tables comes and goes with the packages a stack installs.
+    ip6tablesBackend: "",
+    ip6tablesVersion: "",
   };
 }
 

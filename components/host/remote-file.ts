@@ -103,7 +103,8 @@ export function readScript(path: string): string {
 export function removeScript(path: string): string {
   const p = shq(path);
   const b = shq(backupPathFor(path));
-  return `set -e\nif [ -e ${b} ]; then mv -f ${b} ${p}; else rm -f ${p}; fi`;
+  // Our own directories go when the last file in them does.
+  return `set -e\nif [ -e ${b} ]; then mv -f ${b} ${p}; else rm -f ${p}; fi\nrmdir ${shq(BACKUP_DIR)} /var/lib/ipv6gw 2>/dev/null || true`;
 }
 
 /** Splits readScript's output; undefined when the file is absent. */
