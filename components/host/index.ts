@@ -6,6 +6,7 @@ export { Sysctl, SysctlArgs } from "./sysctl";
 export { Packages, PackagesArgs } from "./packages";
 export { Service, ServiceArgs } from "./service";
 export { CronEntry, CronEntryArgs } from "./cron-entry";
+export { KeyValueFile, KeyValueFileArgs } from "./key-value-file";
 export { HostFacts, HostFactsData, InterfaceFacts, KernelFeatures, getHostFacts } from "./host-facts";
 export { RemoteCommand, RemoteCommandArgs } from "./remote-command";
 export { HostResourceArgs } from "./provider-kit";

@@ -33,6 +33,8 @@ interface KvState {
   remove: string[];
   /** Each managed key's line before we touched it (null: absent). */
   previous?: Record<string, string | null>;
+  /** Whether the file did not exist before: delete removes it if nothing else was added to it. */
+  createdFile?: boolean;
 }
 
 const MANAGED = ["path", "set", "remove"] as const;
@@ -104,14 +106,15 @@ export class KeyValueFileProvider implements pulumi.dynamic.ResourceProvider {
   async create(inputs: KvState) {
     const remote = await this.open(inputs.connection);
     const keys = Object.keys(desired(inputs));
+    const existed = (await remote.run(`[ -e ${shq(inputs.path)} ]`)).code === 0;
     const found = await current(remote, inputs.path, keys);
     const previous = Object.fromEntries(keys.map((k) => [k, found[k] ?? null]));
     await mustRun(remote, `editing ${inputs.path}`, editScript(inputs.path, desired(inputs)));
-    return { id: inputs.path, outs: { ...inputs, previous } };
+    return { id: inputs.path, outs: { ...inputs, previous, createdFile: !existed } };
   }
 
   async update(_id: string, olds: KvState, news: KvState) {
-    if (!managedChanged(olds as never, news as never, MANAGED)) return { outs: { ...news, previous: olds.previous } };
+    if (!managedChanged(olds as never, news as never, MANAGED)) return { outs: { ...news, previous: olds.previous, createdFile: olds.createdFile } };
     const remote = await this.open(news.connection);
     const previous = { ...olds.previous };
     const keys = Object.keys(desired(news)).filter((k) => !(k in previous));
@@ -120,7 +123,7 @@ export class KeyValueFileProvider implements pulumi.dynamic.ResourceProvider {
     // Keys no longer managed go back to what they were.
     const released = Object.fromEntries(Object.keys(desired(olds)).filter((k) => !(k in desired(news))).map((k) => [k, previous[k] ?? null]));
     await mustRun(remote, `editing ${news.path}`, editScript(news.path, { ...released, ...desired(news) }));
-    return { outs: { ...news, previous } };
+    return { outs: { ...news, previous, createdFile: olds.createdFile } };
   }
 
   async read(id: string, props: KvState) {
@@ -129,7 +132,7 @@ export class KeyValueFileProvider implements pulumi.dynamic.ResourceProvider {
     const set = Object.fromEntries(Object.keys(props.set).filter((k) => k in live).map((k) => [k, live[k]]));
     const remove = props.remove.filter((k) => !(k in live));
     const state = withConnection(props, { ...props, set, remove });
-    const { previous: _p, ...inputs } = state;
+    const { previous: _p, createdFile: _c, ...inputs } = state;
     return { id, props: state, inputs };
   }
 
@@ -137,6 +140,7 @@ export class KeyValueFileProvider implements pulumi.dynamic.ResourceProvider {
     const remote = await this.open(props.connection);
     const restore = Object.fromEntries(Object.keys(desired(props)).map((k) => [k, props.previous?.[k] ?? null]));
     await mustRun(remote, `restoring ${props.path}`, editScript(props.path, restore));
+    if (props.createdFile) await remote.run(`[ -s ${shq(props.path)} ] || rm -f ${shq(props.path)}`);
   }
 }
 
@@ -150,7 +154,7 @@ export class KeyValueFile extends pulumi.dynamic.Resource {
     super(
       KeyValueFileProvider.instance,
       name,
-      { ...args, previous: undefined },
+      { ...args, previous: undefined, createdFile: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
       "ipv6gw:host",
       "KeyValueFile",

@@ -33,6 +33,11 @@ export function hostKeyMismatchError(where: string, expected: string, presented:
   );
 }
 
+/** The private key cannot be used (unreadable, encrypted without a passphrase). Never retried. */
+export function privateKeyError(where: string, detail: string): Error {
+  return namedError("PrivateKeyError", `cannot use the private key for ${where}: ${detail}; pass an unencrypted OpenSSH or PEM key, or set privateKeyPassword`);
+}
+
 /** The box refused our credentials. Never retried. */
 export function authenticationError(where: string, detail: string): Error {
   return namedError(
@@ -246,7 +251,7 @@ export function sudoRefusal(result: RunResult): string | undefined {
 }
 
 function isPermanent(err: unknown): boolean {
-  return err instanceof Error && (err.name === "HostKeyMismatchError" || err.name === "AuthenticationError");
+  return err instanceof Error && ["HostKeyMismatchError", "AuthenticationError", "PrivateKeyError"].includes(err.name);
 }
 
 async function dialWithRetry(endpoint: Endpoint, attempts?: number): Promise<Client> {
@@ -291,6 +296,7 @@ async function dial(endpoint: Endpoint): Promise<Client> {
     client.on("error", (err: Error & { level?: string; code?: string }) => {
       if (verdict) reject(verdict);
       else if (err.level === "client-authentication") reject(authenticationError(where, err.message));
+      else if (/privateKey|private key|key format/i.test(err.message)) reject(privateKeyError(where, err.message));
       else reject(new Error(err.code ? `${err.code}: ${err.message}` : err.message));
     });
     const config: ConnectConfig = {
@@ -322,6 +328,11 @@ async function dial(endpoint: Endpoint): Promise<Client> {
     };
     const algorithms = pin ? hostKeyAlgorithmsFor(pin) : undefined;
     if (algorithms) config.algorithms = { serverHostKey: algorithms as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"] };
-    client.connect(config);
+    try {
+      client.connect(config);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      reject(/privateKey|private key|key format/i.test(message) ? privateKeyError(where, message) : err);
+    }
   });
 }

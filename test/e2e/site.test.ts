@@ -3,7 +3,7 @@
 // booted blank again under the old state converges again; destroy gives the
 // gateway back as it was.
 import { labSh, runLabCli } from "../../lab/client";
-import { TestStack } from "./test-stack";
+import { TestStack, labSiteStack } from "../pulumi-stack";
 
 jest.setTimeout(600_000);
 
@@ -36,7 +36,7 @@ describe("the lab site, end to end", () => {
 
   beforeAll(() => {
     resetLab();
-    stack = new TestStack("e2e-site");
+    stack = labSiteStack("e2e-site");
   });
   afterAll(() => stack?.dispose());
 

@@ -1,0 +1,121 @@
+// Throwaway stacks for integration and end-to-end tests: each has its own
+// file backend (a developer's lab stack state is never touched), its own
+// stack file, and runs the project's pinned CLI.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { ROOT, Ran, pulumi } from "../scripts/pulumi-run";
+
+export type SiteConfig = Record<string, unknown>;
+
+export class TestStack {
+  readonly backend: string;
+  readonly file: string;
+  private readonly env: NodeJS.ProcessEnv;
+
+  /**
+   * @param projectDir the Pulumi project, relative to the repository (default: the repository's own)
+   * @param stackDir where its stack files live, relative to the repository (default: stacks/)
+   */
+  constructor(
+    readonly name: string,
+    config: Record<string, unknown>,
+    private readonly projectDir = ".",
+    stackDir = "stacks",
+  ) {
+    if (!/^e2e-[a-z0-9-]+$/.test(name)) throw new Error(`test stack names start with e2e-, got ${name}`);
+    this.backend = fs.mkdtempSync(path.join(os.tmpdir(), `ipv6gw-${name}-`));
+    this.file = path.join(ROOT, stackDir, `Pulumi.${name}.yaml`);
+    this.env = { PULUMI_BACKEND_URL: `file://${this.backend}` };
+    this.setConfig(config);
+    this.run(["stack", "init", name], true);
+  }
+
+  /** Replaces the stack's config (keys with their namespace, "ipv6gw:site"). */
+  setConfig(config: Record<string, unknown>): void {
+    const existing = fs.existsSync(this.file) ? parse(fs.readFileSync(this.file, "utf8")) : {};
+    const kept = Object.fromEntries(Object.entries(existing?.config ?? {}).filter(([, v]) => v && typeof v === "object" && "secure" in (v as object)));
+    fs.writeFileSync(this.file, stringify({ ...existing, config: { ...kept, ...config } }));
+  }
+
+  /** Runs pulumi on this stack; `must` throws with the CLI's output when it exits non-zero. */
+  run(args: readonly string[], must = false, input?: string): Ran {
+    const init = args[0] === "stack" && args[1] === "init";
+    const r = pulumi([...args, ...(init ? [] : ["--stack", this.name]), "--non-interactive", "--cwd", path.join(ROOT, this.projectDir)], { env: this.env, input });
+    if (must && r.status !== 0) throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+    return r;
+  }
+
+  setSecret(key: string, value: string): void {
+    this.run(["config", "set", "--secret", key, value], true);
+  }
+
+  up(extra: readonly string[] = []): Ran {
+    return this.run(["up", "--yes", "--skip-preview", ...extra]);
+  }
+
+  preview(extra: readonly string[] = []): Ran {
+    return this.run(["preview", ...extra]);
+  }
+
+  outputs(): Record<string, unknown> {
+    return JSON.parse(this.run(["stack", "output", "--json", "--show-secrets"], true).stdout);
+  }
+
+  /** The raw state files of the backend, for checks that nothing secret is in them. */
+  stateText(): string {
+    const texts: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else texts.push(fs.readFileSync(p, "utf8"));
+      }
+    };
+    walk(this.backend);
+    return texts.join("\n");
+  }
+
+  /** Destroys what is left, removes the stack, its file and its backend. */
+  dispose(): void {
+    try {
+      this.run(["destroy", "--yes", "--skip-preview"]);
+      this.run(["stack", "rm", "--yes", "--force"]);
+    } finally {
+      fs.rmSync(this.file, { force: true });
+      fs.rmSync(this.backend, { recursive: true, force: true });
+    }
+  }
+}
+
+/** The lab stack's `ipv6gw:site`, as a fresh object to change. */
+export function labSite(): SiteConfig {
+  const file = path.join(ROOT, "stacks/Pulumi.lab.yaml");
+  return structuredClone(parse(fs.readFileSync(file, "utf8")).config["ipv6gw:site"]);
+}
+
+/** A stack of the repository's program for the lab, with this site config. */
+export function labSiteStack(name: string, site: SiteConfig = labSite()): TestStack {
+  return new TestStack(name, siteConfig(site));
+}
+
+export function siteConfig(site: SiteConfig): Record<string, unknown> {
+  return { "ipv6gw:lab": "/var/lib/ipv6gw-lab/lab.json", "ipv6gw:site": site };
+}
+
+/** The `+`/`-` lines pulumi's line diff shows for a property, e.g. `rules`. */
+export function propertyLineDiff(output: string, property: string): { added: string[]; removed: string[] } {
+  const lines = output.split("\n");
+  const start = lines.findIndex((l) => new RegExp(`^\\s*~ ${property}\\s*:`).test(l));
+  if (start < 0) return { added: [], removed: [] };
+  const indent = /^\s*/.exec(lines[start])![0].length;
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const l of lines.slice(start + 1)) {
+    if (l.trim() === "" || /^\s*/.exec(l)![0].length <= indent) break;
+    const m = /^\s*([+-]) (.*)$/.exec(l);
+    if (m) (m[1] === "+" ? added : removed).push(m[2].trim());
+  }
+  return { added, removed };
+}
