@@ -1,0 +1,45 @@
+// `npm run bench` (as root, lab up): what a deployment costs on a real box.
+// For the twenty-resource program (test/fixtures/host-program) on lab box c2
+// and for the lab site: wall time and SSH connections the box accepted
+// (counted from sshd's own log) for a first up, a no-op up, and a no-op
+// up --refresh. Times vary with the machine; connection counts should not.
+import { labSh } from "../lab/client";
+import { TestStack, labSite, siteConfig } from "../test/pulumi-stack";
+
+const accepted = (box: string) => Number(labSh(box, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true").trim());
+
+interface Row {
+  readonly what: string;
+  readonly seconds: number;
+  readonly connections: Record<string, number>;
+}
+
+function measure(what: string, boxes: readonly string[], run: () => { status: number; stdout: string; stderr: string }): Row {
+  const before = Object.fromEntries(boxes.map((b) => [b, accepted(b)]));
+  const started = process.hrtime.bigint();
+  const r = run();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`${what} failed:\n${r.stdout}\n${r.stderr}`);
+  return { what, seconds, connections: Object.fromEntries(boxes.map((b) => [b, accepted(b) - before[b]])) };
+}
+
+function bench(name: string, stack: TestStack, boxes: readonly string[]): Row[] {
+  try {
+    return [
+      measure(`${name}: first up`, boxes, () => stack.up()),
+      measure(`${name}: no-op up`, boxes, () => stack.up()),
+      measure(`${name}: no-op up --refresh`, boxes, () => stack.up(["--refresh"])),
+    ];
+  } finally {
+    stack.dispose();
+  }
+}
+
+const host = new TestStack("e2e-bench-host", { "ipv6gw-host-resources:box": "c2" }, "test/fixtures/host-program", "test/fixtures/host-program");
+host.setSecret("ipv6gw-host-resources:marker", "bench");
+const rows = [...bench("20 host resources", host, ["c2"]), ...bench("lab site", new TestStack("e2e-bench-site", siteConfig(labSite())), ["gw", "c1", "c2", "outside"])];
+
+console.log(`\n${"run".padEnd(36)} ${"seconds".padStart(8)}  SSH connections accepted per box`);
+for (const r of rows) {
+  console.log(`${r.what.padEnd(36)} ${r.seconds.toFixed(1).padStart(8)}  ${Object.entries(r.connections).map(([b, n]) => `${b}=${n}`).join(" ")}`);
+}
