@@ -9,7 +9,7 @@ export default tseslint.config(
     rules: {
       // Dynamic providers must require() their runtime dependencies inside methods (STYLE.md).
       "@typescript-eslint/no-require-imports": "off",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
     },
   },
 );

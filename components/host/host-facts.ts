@@ -8,6 +8,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedConnection } from "./connection";
+import { bigIntToIpv6 } from "../net/ipv6";
 import { DETECT_PACKAGE_MANAGER, DETECT_SERVICE_MANAGER, PackageManager, ServiceManager } from "./platform";
 import { HostResourceArgs, RemoteOpener, checkInputs, providerChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, mustRun } from "./remote";
@@ -105,22 +106,7 @@ export const FACTS_SCRIPT = [
 
 /** IPv6 address from /proc/net/if_inet6's 32 hex digits. */
 function hexToIpv6(hex: string): string {
-  const groups = hex.match(/.{4}/g)!.map((g) => parseInt(g, 16).toString(16));
-  // Compress the longest run of zero groups (RFC 5952).
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== "0") {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === "0") j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  if (best < 0) return groups.join(":");
-  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
+  return bigIntToIpv6(BigInt(`0x${hex}`));
 }
 
 const SCOPES: Record<string, string> = { "00": "global", "20": "link", "10": "host", "40": "site" };

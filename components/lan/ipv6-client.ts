@@ -2,7 +2,8 @@
 // (HOWTO steps 21-22): SLAAC on, EUI-64 interface identifiers (RFC 4291
 // App. A) so its address is predictable, privacy addresses (RFC 4941) as an
 // option. Configured the way its own network stack expects: CentOS/Fedora
-// ifcfg keys, NetworkManager, systemd-networkd, or plain kernel settings.
+// ifcfg keys, NetworkManager, systemd-networkd, Debian's ifupdown, or plain
+// kernel settings.
 
 import * as pulumi from "@pulumi/pulumi";
 import { childOf } from "../child-options";
@@ -14,7 +15,7 @@ import { RemoteFile } from "../host/remote-file";
 import { shq } from "../host/remote";
 import { Sysctl } from "../host/sysctl";
 import { slaacAddress } from "../net/eui64";
-import { renderIfcfgKeys, renderNetworkManagerConf, renderNetworkdDropIn } from "../render/client-ipv6";
+import { renderIfcfgKeys, renderIfupdownStanza, renderNetworkManagerConf, renderNetworkdDropIn } from "../render/client-ipv6";
 
 export interface Ipv6ClientArgs {
   readonly connection: pulumi.Input<ConnectionArgs>;
@@ -44,7 +45,7 @@ export class Ipv6Client extends pulumi.ComponentResource {
   /** The address SLAAC gives this host: the LAN prefix and the EUI-64 of its MAC. */
   readonly expectedAddress: pulumi.Output<string>;
   readonly mac: string;
-  /** How the host was configured: "sysctl", "ifcfg", "networkmanager" or "networkd". */
+  /** How the host was configured: "sysctl", "ifcfg", "ifupdown", "networkmanager" or "networkd". */
   readonly method: string;
 
   constructor(name: string, args: Ipv6ClientArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -100,6 +101,14 @@ export class Ipv6Client extends pulumi.ComponentResource {
         }
         sysctls(false);
         this.method = "ifcfg";
+        break;
+      }
+      case "ifupdown": {
+        // Debian's own stanza for the next boot, the kernel's settings for now.
+        const f = renderIfupdownStanza({ interface: ifname, privacy });
+        new RemoteFile(`${name}-ifupdown`, { connection: conn, path: f.path, content: f.content }, childOf(this, opts));
+        sysctls(false);
+        this.method = "ifupdown";
         break;
       }
       default:

@@ -1,6 +1,6 @@
-// LAN client SLAAC configuration, one renderer per network stack: kernel
-// sysctls, RedHat ifcfg keys (the HOWTO's step 21), NetworkManager,
-// systemd-networkd and ifupdown. Pure: each returns file paths and contents
+// LAN client SLAAC configuration, one renderer per network stack: RedHat
+// ifcfg keys (the HOWTO's step 21), NetworkManager, systemd-networkd and
+// ifupdown (kernel settings themselves are Sysctl resources). Pure: each returns file paths and contents
 // (or key/value edits); the component writes them.
 //
 // Two knobs everywhere: `privacy` (RFC 4941 temporary addresses, preferred
@@ -45,43 +45,6 @@ function checkInterface(what: string, name: string): void {
 
 function checkBool(what: string, field: string, v: unknown): void {
   if (typeof v !== "boolean") fail(what, field, "must be true or false", String(v), "pass a boolean");
-}
-
-/** Options of {@link renderSlaacSysctl}. */
-export interface SlaacSysctlOptions {
-  /** Client interface, e.g. `"eth0"`. */
-  readonly interface: string;
-  /** Temporary addresses, preferred for outgoing traffic (use_tempaddr=2); `false` sets 0. */
-  readonly privacy: boolean;
-  /** Force EUI-64 interface identifiers (addr_gen_mode=0); `false` leaves the kernel's setting alone. */
-  readonly eui64: boolean;
-}
-
-/**
- * `/etc/sysctl.d/60-ipv6gw-slaac-<if>.conf` with
- * `net.ipv6.conf.<if>.{disable_ipv6=0, accept_ra=1, autoconf=1, use_tempaddr=2|0}`
- * and `addr_gen_mode=0` when `eui64`. Dots in the interface name (VLANs) are
- * written as `/`, as sysctl.d(5) requires in dotted keys.
- */
-export function renderSlaacSysctl(options: SlaacSysctlOptions): RenderedFile {
-  const what = "SLAAC sysctl";
-  checkInterface(what, options.interface);
-  checkBool(what, "privacy", options.privacy);
-  checkBool(what, "eui64", options.eui64);
-  const key = (name: string): string => `net.ipv6.conf.${options.interface.replace(/\./g, "/")}.${name}`;
-  const lines = [
-    HEADER,
-    `# SLAAC on ${options.interface}: accept router advertisements and form addresses from the advertised /64.`,
-    `${key("disable_ipv6")} = 0`,
-    `${key("accept_ra")} = 1`,
-    `${key("autoconf")} = 1`,
-    options.privacy
-      ? "# Privacy extensions (RFC 4941): temporary addresses, preferred for outgoing connections."
-      : "# No temporary addresses: only the stable address.",
-    `${key("use_tempaddr")} = ${options.privacy ? 2 : 0}`,
-  ];
-  if (options.eui64) lines.push("# Stable address from the MAC (modified EUI-64, RFC 4291 Appendix A).", `${key("addr_gen_mode")} = 0`);
-  return { path: `/etc/sysctl.d/60-ipv6gw-slaac-${options.interface}.conf`, content: `${lines.join("\n")}\n`, mode: 0o644 };
 }
 
 /** Options of {@link renderIfcfgKeys}. */

@@ -36,6 +36,6 @@ describe("stack config", () => {
   });
 
   it("lists every problem at once", () => {
-    expect(() => parseSiteConfig({ ...lab(), lan: { prefix: "nope" }, firewall: { preset: "nft" } })).toThrow(/has 2 problem\(s\):\n  ipv6gw:site.lan.prefix: .*\n  ipv6gw:site.firewall.preset/);
+    expect(() => parseSiteConfig({ ...lab(), lan: { prefix: "nope" }, firewall: { preset: "nft" } })).toThrow(/has 2 problem\(s\):\n {2}ipv6gw:site.lan.prefix: .*\n {2}ipv6gw:site.firewall.preset/);
   });
 });

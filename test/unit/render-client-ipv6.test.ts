@@ -3,7 +3,6 @@ import {
   renderIfupdownStanza,
   renderNetworkdDropIn,
   renderNetworkManagerConf,
-  renderSlaacSysctl,
   RenderedFile,
 } from "../../components/render";
 import { expectGolden } from "./golden";
@@ -12,9 +11,6 @@ const HEADER = "# Managed by ipv6gw (Pulumi). Changes made here are overwritten.
 
 // Each case: description, golden name, rendered file, expected path and mode.
 describe.each<[string, string, () => RenderedFile, string]>([
-  ["sysctl: privacy extensions and EUI-64 on eth0", "sysctl-privacy-eui64.conf", () => renderSlaacSysctl({ interface: "eth0", privacy: true, eui64: true }), "/etc/sysctl.d/60-ipv6gw-slaac-eth0.conf"],
-  ["sysctl: stable address only, kernel's address generation mode kept", "sysctl-plain.conf", () => renderSlaacSysctl({ interface: "enp1s0", privacy: false, eui64: false }), "/etc/sysctl.d/60-ipv6gw-slaac-enp1s0.conf"],
-  ["sysctl: VLAN interface, dots written as '/' in keys", "sysctl-vlan.conf", () => renderSlaacSysctl({ interface: "eth0.100", privacy: true, eui64: false }), "/etc/sysctl.d/60-ipv6gw-slaac-eth0.100.conf"],
   ["NetworkManager: EUI-64 with privacy", "networkmanager-privacy-eui64.conf", () => renderNetworkManagerConf({ privacy: true, eui64: true }), "/etc/NetworkManager/conf.d/60-ipv6gw-slaac.conf"],
   ["NetworkManager: stable-privacy, no temporary addresses", "networkmanager-stable-privacy.conf", () => renderNetworkManagerConf({ privacy: false, eui64: false }), "/etc/NetworkManager/conf.d/60-ipv6gw-slaac.conf"],
   ["networkd: privacy and EUI-64 for 10-eth0.network", "networkd-privacy-eui64.conf", () => renderNetworkdDropIn({ networkFile: "10-eth0.network", privacy: true, eui64: true }), "/etc/systemd/network/10-eth0.network.d/60-ipv6gw-slaac.conf"],
@@ -28,19 +24,6 @@ describe.each<[string, string, () => RenderedFile, string]>([
     expect(file.mode).toBe(0o644);
     expect(file.content.split("\n")[0]).toBe(HEADER);
     expectGolden(`client-ipv6/${golden}`, file.content);
-  });
-});
-
-describe("renderSlaacSysctl", () => {
-  it("sets the HOWTO's client prerequisites and the privacy/EUI-64 knobs", () => {
-    const lines = renderSlaacSysctl({ interface: "eth0", privacy: true, eui64: true }).content.split("\n");
-    for (const l of ["net.ipv6.conf.eth0.disable_ipv6 = 0", "net.ipv6.conf.eth0.accept_ra = 1", "net.ipv6.conf.eth0.autoconf = 1",
-      "net.ipv6.conf.eth0.use_tempaddr = 2", "net.ipv6.conf.eth0.addr_gen_mode = 0"]) {
-      expect(lines).toContain(l);
-    }
-    const plain = renderSlaacSysctl({ interface: "eth0", privacy: false, eui64: false }).content;
-    expect(plain).toContain("net.ipv6.conf.eth0.use_tempaddr = 0\n");
-    expect(plain).not.toContain("addr_gen_mode");
   });
 });
 
@@ -73,10 +56,6 @@ describe("renderIfcfgKeys (HOWTO step 21)", () => {
 
 describe("client validation", () => {
   it.each<[string, () => unknown, string]>([
-    ["sysctl: an interface with '/'", () => renderSlaacSysctl({ interface: "eth0/1", privacy: true, eui64: true }), "SLAAC sysctl: 'interface' must be an interface name of 1-15 characters"],
-    ["sysctl: an interface over 15 characters", () => renderSlaacSysctl({ interface: "enp0s31f6abcdefgh", privacy: true, eui64: true }), "'interface' must be an interface name"],
-    ["sysctl: an empty interface", () => renderSlaacSysctl({ interface: "", privacy: true, eui64: true }), "SLAAC sysctl: 'interface' must be an interface name"],
-    ["sysctl: privacy as a string", () => renderSlaacSysctl({ interface: "eth0", privacy: "yes" as never, eui64: true }), "SLAAC sysctl: 'privacy' must be true or false, got yes"],
     ["ifcfg: an interface with a space", () => renderIfcfgKeys({ interface: "eth 0", privacy: true }), "ifcfg keys: 'interface' must be an interface name"],
     ["NetworkManager: eui64 missing", () => renderNetworkManagerConf({ privacy: true } as never), "NetworkManager SLAAC defaults: 'eui64' must be true or false, got undefined"],
     ["networkd: a path instead of a file name", () => renderNetworkdDropIn({ networkFile: "/etc/systemd/network/10-eth0.network", privacy: true, eui64: true }), "systemd-networkd SLAAC drop-in: 'networkFile' must be a bare .network file name"],

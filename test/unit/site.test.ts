@@ -217,6 +217,6 @@ describe("site problems are found before anything is registered", () => {
     const { Ipv6Site } = await import("../../components/site");
     const args = await base();
     registered.length = 0;
-    expect(() => new Ipv6Site("bad", { ...args, gateway: { ...args.gateway, lanInterface: "br-lan" } })).toThrow(/Ipv6Site "bad" cannot be built as configured:\n  - gateway: LAN interface 'br-lan'/);
+    expect(() => new Ipv6Site("bad", { ...args, gateway: { ...args.gateway, lanInterface: "br-lan" } })).toThrow(/Ipv6Site "bad" cannot be built as configured:\n {2}- gateway: LAN interface 'br-lan'/);
   });
 });
