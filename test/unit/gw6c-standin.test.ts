@@ -26,6 +26,7 @@ interface Run {
 const SECRET = "Tr0ub4dor&3-standin-not-real";
 const BANNER = "gw6c stand-in (ipv6gw test fixture): not gw6c, speaks no TSP";
 const isRoot = process.getuid?.() === 0;
+// gw6c refuses to run unless root, so these tests need root (the test command runs as root).
 const itRoot = isRoot ? it : it.skip;
 
 jest.setTimeout(30_000);
@@ -266,7 +267,7 @@ describe("gw6c stand-in: build interface like gw6c 5.1's tspc-advanced/Makefile"
 });
 
 describe("gw6c stand-in: runtime", () => {
-  (isRoot ? it.skip : it)("refuses to run unless root (tests not running as root here)", () => {
+  (isRoot ? it.skip : it)(`refuses to run unless root (${isRoot ? "skipped: only a run that is not root can see it" : "run as a user"})`, () => {
     const { dir } = workdir("nonroot", routerConf());
     const r = gw6c([], dir);
     expect(r.status).toBe(1);
