@@ -9,6 +9,8 @@ module.exports = {
     {
       displayName: "integration",
       testEnvironment: "node",
+      // The SSH connection pool lives on globalThis on purpose (see components/host/ssh-transport.ts).
+      testEnvironmentOptions: { globalsCleanup: "off" },
       transform: ts,
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
       globalSetup: "<rootDir>/test/lab-setup.ts",

@@ -22,50 +22,19 @@ import { Radvd, radvdModel } from "./lan/radvd";
 import { UlaPrefix } from "./lan/ula-prefix";
 import { interfaceAddress, subnet } from "./net/ipv6";
 import { GatewayNeeds, gatewayProblems } from "./preflight";
-import { Gw6cConf, validateGw6cConf } from "./render/gw6c-conf";
+import { validateGw6cConf } from "./render/gw6c-conf";
 import { validateRadvdConf } from "./render/radvd-conf";
 import { resolveSit6in4Tunnel } from "./render/sit6in4";
 import { validateWgQuickConf } from "./render/wireguard";
-import { Gw6cTunnel } from "./tunnel/gw6c-tunnel";
-import { Sit6in4Tunnel } from "./tunnel/sit6in4-tunnel";
+import { Gw6cTunnel, Gw6cTunnelArgs } from "./tunnel/gw6c-tunnel";
+import { Sit6in4Tunnel, Sit6in4TunnelArgs } from "./tunnel/sit6in4-tunnel";
 import { TunnelOutputs } from "./tunnel/tunnel";
-import { WireguardTunnel } from "./tunnel/wireguard-tunnel";
+import { WireguardTunnel, WireguardTunnelArgs } from "./tunnel/wireguard-tunnel";
 
-export interface WireguardTunnelSpec {
-  readonly kind: "wireguard";
-  readonly interface?: string;
-  readonly privateKey: pulumi.Input<string>;
-  readonly endpoint: string;
-  readonly peerPublicKey: string;
-  readonly address: string;
-  readonly routedPrefix: string;
-  readonly persistentKeepalive?: number;
-  readonly mtu?: number;
-}
-
-export interface Gw6cTunnelSpec {
-  readonly kind: "gw6c";
-  readonly tarball: string;
-  readonly subdir?: string;
-  readonly makeArgs?: readonly string[];
-  readonly installDir?: string;
-  readonly conf: Omit<Gw6cConf, "passwd" | "ifPrefix" | "gw6Dir">;
-  readonly password?: pulumi.Input<string>;
-  readonly expectedPrefix?: string;
-  readonly watchdog?: boolean;
-}
-
-export interface Sit6in4TunnelSpec {
-  readonly kind: "sit6in4";
-  readonly interface?: string;
-  readonly serverIpv4: string;
-  readonly clientIpv4?: string;
-  readonly clientIpv6: string;
-  readonly routedPrefix: string;
-  readonly mtu?: number;
-  readonly ttl?: number;
-  readonly heUpdate?: { readonly tunnelId: string; readonly username: string; readonly updateKey: pulumi.Input<string> };
-}
+/** A tunnel as the site takes it: the driver's args without what the site supplies. */
+export type WireguardTunnelSpec = { readonly kind: "wireguard" } & Omit<WireguardTunnelArgs, "connection" | "facts" | "lanPrefix">;
+export type Gw6cTunnelSpec = { readonly kind: "gw6c" } & Omit<Gw6cTunnelArgs, "connection" | "facts" | "lanInterface">;
+export type Sit6in4TunnelSpec = { readonly kind: "sit6in4" } & Omit<Sit6in4TunnelArgs, "connection" | "facts" | "lanPrefix">;
 
 export type TunnelSpec = WireguardTunnelSpec | Gw6cTunnelSpec | Sit6in4TunnelSpec;
 

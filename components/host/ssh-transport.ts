@@ -178,20 +178,34 @@ export class SshSession implements Remote {
   async run(script: string, options: RunOptions = {}): Promise<RunResult> {
     const release = await this.channels.acquire();
     try {
-      let channel: ClientChannel;
-      try {
-        channel = await this.openChannel(script);
-      } catch (err) {
-        // The command never started, so running it on a new connection is safe.
-        if (!this.closed) throw err;
-        this.client = await dialWithRetry(this.endpoint);
-        this.closed = false;
-        this.watch(this.client);
-        channel = await this.openChannel(script);
-      }
-      return await this.collect(channel, script, options);
+      return await this.collect(await this.openChannelRetrying(script), script, options);
     } finally {
       release();
+    }
+  }
+
+  /**
+   * Opens a channel for the script. The command has not started when this
+   * fails, so trying again is safe: on a dropped connection, over a new one;
+   * on "open failed" (sshd still counts a just-closed session against
+   * MaxSessions), after a short pause.
+   */
+  private async openChannelRetrying(script: string): Promise<ClientChannel> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.openChannel(script);
+      } catch (err) {
+        if (this.closed) {
+          this.client = await dialWithRetry(this.endpoint);
+          this.closed = false;
+          this.watch(this.client);
+        } else if (!(err instanceof Error && /open failed/.test(err.message)) || attempt >= 5) {
+          throw err;
+        } else {
+          await new Promise((r) => setTimeout(r, 100 * attempt));
+        }
+        if (attempt >= 5) throw err;
+      }
     }
   }
 
