@@ -68,7 +68,7 @@ pkg_src=$modcache/github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION
 sdk_src=$modcache/github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION
 
 work=$(mktemp -d)
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work" || true' EXIT
 # The module cache is read-only, and pkg's go.mod points sdk at ../sdk.
 cp -r "$pkg_src" "$work/pkg"
 chmod -R u+w "$work/pkg"
@@ -78,7 +78,7 @@ go mod edit -replace "github.com/pulumi/pulumi/sdk/v3=$sdk_src"
 say "compiling (progress: one line per minute)"
 ( while sleep 60; do say "still compiling ($(( ($(date +%s) - start) / 60 )) min)"; done ) &
 ticker=$!
-trap 'kill $ticker 2>/dev/null; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $ticker 2>/dev/null || true; chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work" || true' EXIT
 mkdir -p "$bin_dir.partial"
 go build -trimpath -tags osusergo,grpcnotrace \
   -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
