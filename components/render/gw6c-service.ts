@@ -316,8 +316,8 @@ stop() {
 `;
 }
 
-/** Service managers the project supports. */
-export type ServiceManager = "systemd" | "sysv" | "openrc";
+import type { ServiceManager } from "../host/platform";
+export type { ServiceManager };
 
 const SERVICE_NAME = /^[A-Za-z0-9_.@-]+$/;
 

@@ -32,6 +32,17 @@ function boxState() {
   };
 }
 
+/** The box as the v1 program declares it. */
+function expectV1(s: ReturnType<typeof boxState>): void {
+  expect(s.file1).toBe("# file 1\nvalue = original\n");
+  expect(s.tempaddr).toBe("2");
+  expect(s.tcpdump).toBe("install ok installed");
+  expect(s.service).toBe("active");
+  expect(s.cron).toBe("# ipv6gw:test-watchdog\n0 * * * * /bin/true");
+  expect(s.command).toBe("created");
+  expect(s.kv).toBe("IPV6INIT=yes\nIPV6_AUTOCONF=yes");
+}
+
 describe("host resources on a lab box", () => {
   let stack: TestStack;
   let before: ReturnType<typeof boxState>;
@@ -51,14 +62,8 @@ describe("host resources on a lab box", () => {
     expect(accepted() - connections).toBe(1);
     expect(stack.outputs().count).toBe(20);
     const s = boxState();
-    expect(s.file1).toBe("# file 1\nvalue = original\n");
-    expect(s.tempaddr).toBe("2");
+    expectV1(s);
     expect(s.sysctlFile).toContain("net.ipv6.conf.eth0.use_tempaddr = 2");
-    expect(s.tcpdump).toBe("install ok installed");
-    expect(s.service).toBe("active");
-    expect(s.cron).toBe("# ipv6gw:test-watchdog\n0 * * * * /bin/true");
-    expect(s.command).toBe("created");
-    expect(s.kv).toBe("IPV6INIT=yes\nIPV6_AUTOCONF=yes");
     expect(sh(`cat ${DIR}/secret.conf`)).toBe(`passwd=${MARKER}\n`);
     expect(sh("sleep 1; cat /tmp/ps.log | wc -l").trim()).not.toBe("0");
     expect(sh("cat /tmp/ps.log")).not.toContain(MARKER);
@@ -104,14 +109,7 @@ describe("host resources on a lab box", () => {
     expect(up.stdout + up.stderr).not.toMatch(/error:/);
     expect(up.status).toBe(0);
     expect(accepted() - connections).toBe(1);
-    const s = boxState();
-    expect(s.file1).toBe("# file 1\nvalue = original\n");
-    expect(s.tempaddr).toBe("2");
-    expect(s.tcpdump).toBe("install ok installed");
-    expect(s.service).toBe("active");
-    expect(s.cron).toBe("# ipv6gw:test-watchdog\n0 * * * * /bin/true");
-    expect(s.command).toBe("created");
-    expect(s.kv).toBe("IPV6INIT=yes\nIPV6_AUTOCONF=yes");
+    expectV1(boxState());
     expect(stack.preview(["--refresh", "--expect-no-changes"]).status).toBe(0);
   });
 
