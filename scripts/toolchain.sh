@@ -39,7 +39,8 @@ SHIM
   cat > "$1/pulumi-resource-pulumi-nodejs" <<'SHIM'
 #!/bin/sh
 : "${IPV6GW_ROOT:?pulumi-resource-pulumi-nodejs: run pulumi through npm run pulumi, which sets IPV6GW_ROOT}"
-exec "$IPV6GW_ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$@"
+# node itself, not @pulumi/pulumi's wrapper script: when the CLI stops the plugin, the signal reaches node.
+exec node "$IPV6GW_ROOT/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js" "$@"
 SHIM
   chmod 0755 "$1/pulumi-language-nodejs" "$1/pulumi-resource-pulumi-nodejs"
 }
