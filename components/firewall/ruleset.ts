@@ -69,20 +69,31 @@ export function validateScript(): string {
     "f=$(mktemp)",
     `trap 'rm -f "$f"' EXIT`,
     `cat > "$f"`,
-    `ip6tables-restore --test < "$f"`,
-    // The parser does not ask the kernel; a private network namespace does, and is thrown away.
-    `if command -v unshare >/dev/null 2>&1 && unshare --net true 2>/dev/null; then unshare --net sh -c 'ip6tables-restore < "$1"' sh "$f"; fi`,
+    ...checkTable('"$f"'),
   ].join("\n");
 }
 
-/** Saves the live table, arms the rollback, applies stdin; prints the saved table. */
+/**
+ * Checks the table in `file` without touching the live ruleset: the parser
+ * first, then the kernel itself in a private network namespace that is thrown
+ * away (the parser does not ask the kernel).
+ */
+function checkTable(file: string): string[] {
+  return [
+    `ip6tables-restore --test < ${file}`,
+    `if command -v unshare >/dev/null 2>&1 && unshare --net true 2>/dev/null; then unshare --net sh -c 'ip6tables-restore < "$1"' sh ${file}; fi`,
+  ];
+}
+
+/** Checks stdin, saves the live table, arms the rollback, applies stdin; prints the saved table. */
 export function applyScript(rollbackSeconds: number): string {
   const d = shq(STATE_DIR);
   return [
     "set -e",
     `mkdir -p ${d}`,
     `cat > ${d}/pending.rules`,
-    `ip6tables-restore --test < ${d}/pending.rules`,
+    // Checked again here because preview could not check it before the stack installed ip6tables.
+    ...checkTable(`${d}/pending.rules`),
     `ip6tables-save -t filter > ${d}/rollback.rules`,
     // A box that never used ip6tables has no filter table to save: its state is the empty table.
     `grep -q '^\\*filter' ${d}/rollback.rules || printf '%s' ${shq(EMPTY_FILTER_TABLE)} > ${d}/rollback.rules`,
@@ -158,7 +169,7 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
     // Preview runs check too: a rule the kernel rejects fails here, before anything changes.
     const remote = await this.open(news.connection as ResolvedConnection);
     const problem = await validate(remote, news.rules as string);
-    // Before the stack installs ip6tables there is nothing to check with; apply validates again first.
+    // Before the stack installs ip6tables there is nothing to check with; apply checks first.
     if (problem && problem !== "not-installed") checked.failures.push({ property: "rules", reason: problem });
     return checked;
   }
@@ -179,9 +190,6 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
   /** Applies with rollback armed; returns the table that was live before. */
   private async apply(s: RulesetState): Promise<string> {
     const remote = await this.open(s.connection);
-    const problem = await validate(remote, s.rules);
-    if (problem === "not-installed") throw namedError("FirewallError", `ip6tables-restore is not installed on ${remote.where}: install iptables first`);
-    if (problem) throw namedError("FirewallError", problem);
     const started = Date.now();
     const applied = await remote.run(applyScript(s.rollbackSeconds), { stdin: s.rules });
     if (applied.code !== 0) {
