@@ -41,14 +41,19 @@ export function sshCommand(
   return { cmd: ssh[0], args: ssh.slice(1) };
 }
 
-/** One non-interactive login that runs `true`; resolves with ssh's exit code and stderr. */
+// systemd keeps /run/nologin until boot reaches systemd-user-sessions, and
+// Debian's sshd PAM stack (pam_nologin) turns every non-root login away until
+// then, silently at LogLevel=ERROR. A box is ready when all its users can log in.
+const READY = "test ! -e /run/nologin || { echo 'boot not finished: /run/nologin still present' >&2; exit 1; }";
+
+/** One non-interactive root login that checks the box is ready; resolves with ssh's exit code and stderr. */
 export async function sshProbe(paths: LabPaths, target: SshTarget, user = "root"): Promise<{ code: number; stderr: string }> {
-  const { cmd, args } = sshCommand(paths, target, user, ["-o", "BatchMode=yes", "-o", "ConnectTimeout=2"], ["true"]);
+  const { cmd, args } = sshCommand(paths, target, user, ["-o", "BatchMode=yes", "-o", "ConnectTimeout=2"], [READY]);
   const r = await run(cmd, args, { timeoutMs: 10_000 });
   return { code: r.code, stderr: r.stderr.trim() };
 }
 
-/** Waits until the box's sshd accepts the lab key with the pinned host key. */
+/** Waits until the box's sshd accepts the lab key with the pinned host key and boot lets every user in. */
 export async function waitForSsh(paths: LabPaths, target: SshTarget, timeoutMs: number): Promise<{ ok: boolean; last: string }> {
   const deadline = Date.now() + timeoutMs;
   let last = "";

@@ -1,10 +1,10 @@
 // `lab down` leaves nothing behind but the caches; then a warm `up` (timed)
 // brings the lab back for the tests that follow, and a concurrent second
 // `up` is refused while it runs.
-import { spawn, spawnSync } from "child_process";
+import { execFile, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import { isAlive } from "../../lab/boxes";
-import { LabJson, loadLab, REPO_ROOT, runLabCli } from "../../lab/client";
+import { LabJson, labSshCommand, loadLab, REPO_ROOT, runLabCli } from "../../lab/client";
 import { ourNspawnProcesses } from "../../lab/lab";
 import { labPaths } from "../../lab/paths";
 import { allNetnsNames } from "../../lab/topology";
@@ -72,8 +72,18 @@ describe("lab down", () => {
   });
 });
 
+function nonRootLogin(box: string): Promise<{ box: string; code: number | null; stdout: string; stderr: string }> {
+  const { cmd, args } = labSshCommand(box, "nosudo", ["id", "-un"]);
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: "utf8", timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
+      resolve({ box, code, stdout: stdout.trim(), stderr: stderr.trim() });
+    });
+  });
+}
+
 describe("lab up again (warm)", () => {
-  it("comes back in seconds, refusing a concurrent second up meanwhile", async () => {
+  it("comes back in seconds with every user able to log in, refusing a concurrent second up meanwhile", async () => {
     const start = Date.now();
     const first = spawn("npm", ["run", "--silent", "lab", "--", "up"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -91,9 +101,14 @@ describe("lab up again (warm)", () => {
 
     const code = await exited;
     const seconds = (Date.now() - start) / 1000;
+    // Boot keeps /run/nologin a moment after sshd answers, and pam_nologin
+    // turns non-root users away meanwhile: `up` must not return before every
+    // user can log in, so this asks at once, all boxes together.
+    const logins = await Promise.all(Object.keys(loadLab().boxes).map((box) => nonRootLogin(box)));
     process.stdout.write(`warm 'npm run lab -- up' took ${seconds.toFixed(1)} s (wall, including npm and ts-node)\n${out}`);
     expect({ code, out }).toEqual({ code: 0, out: expect.stringContaining("lab up (scenario direct) in") });
     expect(seconds).toBeLessThan(30);
+    expect(logins).toEqual(logins.map(({ box }) => ({ box, code: 0, stdout: "nosudo", stderr: "" })));
 
     const status = runLabCli(["status"]);
     expect(status.code).toBe(0);
