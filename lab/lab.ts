@@ -11,7 +11,8 @@ import { boxPaths, LabPaths } from "./paths";
 import { elapsed } from "./run";
 import { knownHostsLine, sshProbe, waitForSsh } from "./ssh";
 import { acquireLock, buildLabJson, LabJson, readLabJson, writeLabJson } from "./state";
-import { allHostLinkNames, allNetnsNames, BOX_NAMES, planLab, Scenario } from "./topology";
+import { SERVICE_UNITS } from "./recipe";
+import { allHostLinkNames, allNetnsNames, BOX_NAMES, BoxPlan, planLab, Scenario } from "./topology";
 import { ensureTrees } from "./trees";
 
 export type Log = (line: string) => void;
@@ -107,21 +108,28 @@ async function tearDown(paths: LabPaths, log: Log): Promise<void> {
   }
 }
 
-/** Health of a running lab: which boxes run and answer SSH. */
+/** Health of a running lab: which boxes run, and which are ready (SSH, boot finished, lab services active). */
 export interface BoxHealth {
   readonly box: string;
   readonly running: boolean;
-  readonly ssh: boolean;
+  readonly ready: boolean;
   readonly detail: string;
 }
 
+/** The systemd units of a box's lab services, which must be active for the box to count as up. */
+function serviceUnits(box: BoxPlan | undefined): string[] {
+  return (box?.services ?? []).map((s) => SERVICE_UNITS[s].unit);
+}
+
 export async function health(paths: LabPaths, lab: LabJson): Promise<BoxHealth[]> {
+  const plan = planLab(lab.scenario);
   return Promise.all(
     Object.entries(lab.boxes).map(async ([box, b]) => {
       const running = isAlive(b.pid) && isOurNspawn(b.pid, boxPaths(paths, box).root);
-      if (!running) return { box, running, ssh: false, detail: `systemd-nspawn pid ${b.pid} is not running` };
-      const probe = await sshProbe(paths, { host: b.host, port: b.port, viaNetns: b.viaNetns });
-      return { box, running, ssh: probe.code === 0, detail: probe.code === 0 ? "" : probe.stderr };
+      if (!running) return { box, running, ready: false, detail: `systemd-nspawn pid ${b.pid} is not running` };
+      const units = serviceUnits(plan.boxes.find((p) => p.name === box));
+      const probe = await sshProbe(paths, { host: b.host, port: b.port, viaNetns: b.viaNetns }, units);
+      return { box, running, ready: probe.code === 0, detail: probe.code === 0 ? "" : probe.stderr };
     }),
   );
 }
@@ -154,8 +162,8 @@ async function bringUp(paths: LabPaths, scenario: Scenario, log: Log, start: num
     }),
   );
 
-  log("waiting for every box's sshd to accept the lab key");
-  const waits = await Promise.all(plan.boxes.map(async (b) => ({ b, r: await waitForSsh(paths, b.ssh, SSH_WAIT_MS) })));
+  log("waiting for every box's sshd to accept the lab key, its boot to finish and its lab services to run");
+  const waits = await Promise.all(plan.boxes.map(async (b) => ({ b, r: await waitForSsh(paths, b.ssh, serviceUnits(b), SSH_WAIT_MS) })));
   const failed = waits.filter((w) => !w.r.ok);
   if (failed.length > 0) {
     const details = failed.map((w) => {
@@ -164,7 +172,7 @@ async function bringUp(paths: LabPaths, scenario: Scenario, log: Log, start: num
       return `  ${w.b.name} (${w.b.ssh.host}): ${w.r.last || "no answer"}\n    console ${consoleLog}:\n${lastLines}`;
     });
     throw new LabError(
-      `lab up: sshd did not accept the lab key within ${SSH_WAIT_MS / 1000} s:\n${details.join("\n")}\n` +
+      `lab up: boxes not ready (SSH with the lab key, boot finished, lab services active) within ${SSH_WAIT_MS / 1000} s:\n${details.join("\n")}\n` +
         "Run 'npm run lab -- down' to clean up.",
     );
   }
@@ -195,11 +203,11 @@ export async function up(paths: LabPaths, scenario: Scenario, log: Log): Promise
         );
       }
       const h = await health(paths, current);
-      if (h.every((b) => b.running && b.ssh)) {
-        log(`lab already up (scenario ${scenario}, ${h.length} boxes answer SSH); nothing to do (${elapsed(start)})`);
+      if (h.every((b) => b.running && b.ready)) {
+        log(`lab already up (scenario ${scenario}, ${h.length} boxes ready); nothing to do (${elapsed(start)})`);
         return;
       }
-      const bad = h.filter((b) => !b.running || !b.ssh).map((b) => `${b.box}: ${b.detail}`);
+      const bad = h.filter((b) => !b.running || !b.ready).map((b) => `${b.box}: ${b.detail}`);
       log(`lab is up but unhealthy (${bad.join("; ")}); restarting it`);
       await tearDown(paths, log);
     } else {
@@ -259,9 +267,9 @@ export async function status(paths: LabPaths, log: Log): Promise<number> {
   const h = await health(paths, lab);
   for (const b of h) {
     const box = lab.boxes[b.box as keyof typeof lab.boxes]!;
-    const state = !b.running ? "STOPPED" : b.ssh ? "up" : "NO SSH";
+    const state = !b.running ? "STOPPED" : b.ready ? "up" : "NOT READY";
     const where = box.viaNetns ? `${box.host} (from netns ${box.viaNetns})` : box.host;
-    log(`  ${b.box.padEnd(8)} ${state.padEnd(8)} pid ${String(box.pid).padEnd(8)} ssh ${where}${b.detail ? `  ${b.detail}` : ""}`);
+    log(`  ${b.box.padEnd(8)} ${state.padEnd(9)} pid ${String(box.pid).padEnd(8)} ssh ${where}${b.detail ? `  ${b.detail}` : ""}`);
   }
-  return h.every((b) => b.running && b.ssh) ? 0 : 1;
+  return h.every((b) => b.running && b.ready) ? 0 : 1;
 }

@@ -41,24 +41,34 @@ export function sshCommand(
   return { cmd: ssh[0], args: ssh.slice(1) };
 }
 
-// systemd keeps /run/nologin until boot reaches systemd-user-sessions, and
-// Debian's sshd PAM stack (pam_nologin) turns every non-root login away until
-// then, silently at LogLevel=ERROR. A box is ready when all its users can log in.
-const READY = "test ! -e /run/nologin || { echo 'boot not finished: /run/nologin still present' >&2; exit 1; }";
+/**
+ * The remote check that a box is ready for use: boot has finished (systemd
+ * removes /run/nologin only then, and Debian's sshd PAM stack turns every
+ * non-root login away until it does, silently at LogLevel=ERROR) and the
+ * box's lab services are active. Prints what it still waits for.
+ */
+export function readinessScript(units: readonly string[]): string {
+  const unitChecks = units.map((u) => `s=$(systemctl is-active ${u}); [ "$s" = active ] || { echo "${u} is $s" >&2; exit 1; }`);
+  return [
+    `s=$(systemctl is-system-running); case "$s" in initializing|starting) echo "boot not finished (system $s)" >&2; exit 1;; esac`,
+    "[ ! -e /run/nologin ] || { echo 'boot not finished: /run/nologin still present' >&2; exit 1; }",
+    ...unitChecks,
+  ].join("; ");
+}
 
 /** One non-interactive root login that checks the box is ready; resolves with ssh's exit code and stderr. */
-export async function sshProbe(paths: LabPaths, target: SshTarget, user = "root"): Promise<{ code: number; stderr: string }> {
-  const { cmd, args } = sshCommand(paths, target, user, ["-o", "BatchMode=yes", "-o", "ConnectTimeout=2"], [READY]);
+export async function sshProbe(paths: LabPaths, target: SshTarget, units: readonly string[] = []): Promise<{ code: number; stderr: string }> {
+  const { cmd, args } = sshCommand(paths, target, "root", ["-o", "BatchMode=yes", "-o", "ConnectTimeout=2"], [readinessScript(units)]);
   const r = await run(cmd, args, { timeoutMs: 10_000 });
   return { code: r.code, stderr: r.stderr.trim() };
 }
 
-/** Waits until the box's sshd accepts the lab key with the pinned host key and boot lets every user in. */
-export async function waitForSsh(paths: LabPaths, target: SshTarget, timeoutMs: number): Promise<{ ok: boolean; last: string }> {
+/** Waits until the box's sshd accepts the lab key with the pinned host key and the box is ready (readinessScript). */
+export async function waitForSsh(paths: LabPaths, target: SshTarget, units: readonly string[], timeoutMs: number): Promise<{ ok: boolean; last: string }> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   for (;;) {
-    const r = await sshProbe(paths, target);
+    const r = await sshProbe(paths, target, units);
     if (r.code === 0) return { ok: true, last: "" };
     last = r.stderr;
     // A host key mismatch never heals by waiting.

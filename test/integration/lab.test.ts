@@ -199,6 +199,20 @@ describe("a blank site", () => {
   });
 });
 
+describe("status", () => {
+  it("reports a box whose lab service stopped as not ready, naming the unit", () => {
+    labSh("outside", "systemctl stop ipv6gw-lab-httpd.service");
+    try {
+      const r = runLabCli(["status"]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/outside\s+NOT READY .*ipv6gw-lab-httpd\.service is inactive/);
+    } finally {
+      labSh("outside", "systemctl start ipv6gw-lab-httpd.service");
+    }
+    expect(runLabCli(["status"]).code).toBe(0);
+  });
+});
+
 describe("bad input", () => {
   it("a second up with the same scenario verifies and exits 0", () => {
     const r = runLabCli(["up"]);
