@@ -7,6 +7,7 @@ import * as path from "path";
 import { BoxFile, BoxSymlink } from "./box-files";
 import { LabError } from "./errors";
 import { mountOverlay, unmountAll } from "./mounts";
+import { boxCgroupDirs, hostCgroupParents, inCgroups, prepareBoxCgroups, removeCgroupTree } from "./cgroups";
 import { BOOT_ENV, bootArgs, removePropagateDir } from "./nspawn";
 import { boxPaths, LabPaths } from "./paths";
 import { APT_REPO_MOUNT } from "./recipe";
@@ -105,6 +106,7 @@ export async function startBox(
   box: BoxPlan,
   trees: Trees,
   files: { files: readonly BoxFile[]; symlinks: readonly BoxSymlink[] },
+  log: (line: string) => void,
 ): Promise<StartedBox> {
   const bp = boxPaths(paths, box.name);
   fs.rmSync(bp.dir, { recursive: true, force: true });
@@ -117,7 +119,7 @@ export async function startBox(
   });
   writeBoxFiles(bp.root, files.files, files.symlinks);
 
-  const args = bootArgs({
+  const nspawnArgs = bootArgs({
     root: bp.root,
     machine: box.name,
     netnsPath: `/run/netns/${box.netns}`,
@@ -125,7 +127,10 @@ export async function startBox(
     bind: ["/dev/net/tun"],
   });
   const out = fs.openSync(bp.console, "w");
-  const child = spawn("systemd-nspawn", args, {
+  const cgroups = prepareBoxCgroups(box.name);
+  if (cgroups.warning) log(`warning: ${cgroups.warning}`);
+  const { cmd, args } = inCgroups(cgroups.dirs, "systemd-nspawn", nspawnArgs);
+  const child = spawn(cmd, args, {
     detached: true,
     stdio: ["ignore", out, out],
     env: { ...process.env, ...BOOT_ENV },
@@ -196,6 +201,17 @@ export async function waitGone(pid: number, ms: number): Promise<boolean> {
  * cleanly), SIGKILL to the container and nspawn if that takes too long, then
  * unmounts and removes its runtime directory. Returns problems it could not fix.
  */
+/** Removes the box's cgroups, giving the container's last processes a moment to leave them. */
+async function removeBoxCgroups(box: string): Promise<string[]> {
+  const dirs = boxCgroupDirs(hostCgroupParents(), box);
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const problems = dirs.flatMap(removeCgroupTree);
+    if (problems.length === 0 || Date.now() > deadline) return problems.map((p) => `box ${box}: ${p}`);
+    await sleep(50);
+  }
+}
+
 export async function stopBox(paths: LabPaths, box: string): Promise<string[]> {
   const bp = boxPaths(paths, box);
   const problems: string[] = [];
@@ -216,6 +232,7 @@ export async function stopBox(paths: LabPaths, box: string): Promise<string[]> {
     if (!(await waitGone(orphan, 5_000))) problems.push(`box ${box}: container pid ${orphan} does not exit`);
   }
   removePropagateDir(box);
+  problems.push(...(await removeBoxCgroups(box)));
   problems.push(...(await unmountAll(bp.dir)).map((p) => `box ${box}: cannot unmount ${p}`));
   if (problems.length === 0) fs.rmSync(bp.dir, { recursive: true, force: true });
   return problems;

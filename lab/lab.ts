@@ -2,6 +2,7 @@
 // prints a progress line; up and reset print their total time.
 import * as fs from "fs";
 import { boxFiles } from "./box-files";
+import { existingBoxCgroups } from "./cgroups";
 import { isAlive, isOurNspawn, leaderPid, orphanLeader, readPidFile, signal, startBox, StartedBox, stopBox, tail, waitGone } from "./boxes";
 import { LabError } from "./errors";
 import { ensureHostKey, ensureLabKey, ensureWireguardKeys, hostKeyFile } from "./keys";
@@ -27,6 +28,8 @@ export interface Leftovers {
   readonly processes: number[];
   /** Containers (their PID 1) still running after their nspawn died. */
   readonly containers: number[];
+  /** The boxes' own cgroups (lab/cgroups.ts). */
+  readonly cgroups: string[];
 }
 
 /** Host PIDs of systemd-nspawn processes booting a tree under our boxes directory. */
@@ -62,11 +65,12 @@ export async function leftovers(paths: LabPaths): Promise<Leftovers> {
     containers: boxDirNames(paths)
       .map((b) => orphanLeader(boxPaths(paths, b).leaderFile))
       .filter((p): p is number => p !== undefined),
+    cgroups: existingBoxCgroups(),
   };
 }
 
 function nothingLeft(l: Leftovers): boolean {
-  return l.netns.length + l.links.length + l.mounts.length + l.processes.length + l.containers.length === 0;
+  return l.netns.length + l.links.length + l.mounts.length + l.processes.length + l.containers.length + l.cgroups.length === 0;
 }
 
 function describeLeftovers(l: Leftovers): string {
@@ -76,6 +80,7 @@ function describeLeftovers(l: Leftovers): string {
   if (l.netns.length) parts.push(`netns ${l.netns.join(", ")}`);
   if (l.links.length) parts.push(`links ${l.links.join(", ")}`);
   if (l.mounts.length) parts.push(`mounts ${l.mounts.join(", ")}`);
+  if (l.cgroups.length) parts.push(`cgroups ${l.cgroups.join(", ")}`);
   return parts.join("; ");
 }
 
@@ -158,7 +163,7 @@ async function bringUp(paths: LabPaths, scenario: Scenario, log: Log, start: num
         hostPublicKey: hostKeys[b.name],
         wireguard,
       });
-      started[b.name] = await startBox(paths, b, trees, files);
+      started[b.name] = await startBox(paths, b, trees, files, log);
     }),
   );
 

@@ -4,6 +4,7 @@
 import { execFile, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import { isAlive } from "../../lab/boxes";
+import { existingBoxCgroups } from "../../lab/cgroups";
 import { LabJson, labSshCommand, loadLab, REPO_ROOT, runLabCli } from "../../lab/client";
 import { ourNspawnProcesses } from "../../lab/lab";
 import { labPaths } from "../../lab/paths";
@@ -49,6 +50,10 @@ describe("lab down", () => {
     const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").filter(Boolean);
     const ours = mounts.filter((m) => m.includes(paths.state) || m.includes(paths.trees) || m.includes("/run/netns"));
     expect(ours).toEqual([]);
+  });
+
+  it("removes every box's cgroup", () => {
+    expect(existingBoxCgroups()).toEqual([]);
   });
 
   it("removes runtime state but keeps the caches", () => {

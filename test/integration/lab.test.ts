@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import { boxCgroupDirs, existingBoxCgroups, hostCgroupParents } from "../../lab/cgroups";
 import { labBox, labExec, labSh, labSshCommand, LabJson, loadLab, runLabCli } from "../../lab/client";
 import { labPaths } from "../../lab/paths";
 
@@ -45,6 +46,19 @@ describe("the lab after up (direct scenario)", () => {
     }
     const pinned = labSh(box, "cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub").trim();
     expect(labBox(lab, box).hostKey).toBe(pinned);
+  });
+
+  it("runs each box in a cgroup of its own, so same-named units of two boxes never share one", () => {
+    const parents = hostCgroupParents();
+    expect(parents.length).toBeGreaterThan(0);
+    expect(existingBoxCgroups().sort()).toEqual(parents.flatMap((p) => Object.keys(lab.boxes).map((b) => boxCgroupDirs([p], b)[0])).sort());
+    const unitCgroups = (unit: string) =>
+      spawnSync("find", [...existingBoxCgroups(), "-type", "d", "-name", unit], { encoding: "utf8" })
+        .stdout.split("\n")
+        .filter(Boolean)
+        .map((d) => /ipv6gw-lab-([a-z0-9]+)\//.exec(d)?.[1]);
+    expect([...new Set(unitCgroups("ipv6gw-lab-httpd.service"))]).toEqual(["outside"]);
+    expect([...new Set(unitCgroups("ssh.service"))].sort()).toEqual(Object.keys(lab.boxes).sort());
   });
 
   it("refuses a box whose host key is not the pinned one", () => {
