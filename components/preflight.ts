@@ -26,6 +26,19 @@ export function kernelAtLeast(release: string, wanted: readonly number[]): boole
   return true;
 }
 
+/** Why each other firewall manager cannot share the box with ours, and the fix. */
+const OTHER_FIREWALL: Record<HostFactsData["otherFirewalls"][number], string> = {
+  firewalld:
+    "firewalld is running: it filters the same packets from its own nftables table, so it would block what this firewall lets through (the LAN going out); " +
+    "stop it with 'systemctl disable --now firewalld'",
+  ufw:
+    "ufw is enabled: it keeps its chains in the ip6tables filter table this firewall replaces as a whole, and each would undo the other; " +
+    "turn it off with 'ufw disable'",
+  nftables:
+    "nftables.service is enabled and its config starts with 'flush ruleset': at boot it would wipe this firewall; " +
+    "disable it with 'systemctl disable nftables', or remove the 'flush ruleset' line",
+};
+
 /** Everything that stops this box from being the gateway asked for; empty when it can. */
 export function gatewayProblems(f: HostFactsData, needs: GatewayNeeds): string[] {
   const problems: string[] = [];
@@ -40,6 +53,7 @@ export function gatewayProblems(f: HostFactsData, needs: GatewayNeeds): string[]
   if (!f.features.reject) problems.push("no REJECT target for IPv6 (ip6t_REJECT / nf_reject_ipv6): the firewall answers with icmp6-adm-prohibited");
   if (!f.packageManager) problems.push("no supported package manager (apt, dnf, yum, urpmi, emerge, apk)");
   if (!f.serviceManager) problems.push("no supported service manager (systemd, OpenRC, SysV init)");
+  for (const other of f.otherFirewalls) problems.push(OTHER_FIREWALL[other]);
   if (!names.includes(needs.lanInterface)) {
     problems.push(`LAN interface '${needs.lanInterface}' does not exist (the box has ${names.join(", ") || "none"}): set gateway.lanInterface`);
   }

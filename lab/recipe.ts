@@ -51,6 +51,8 @@ export const APT_REPO_PACKAGES = [
   "libssl-dev",
   "tcpdump",
   "busybox",
+  // Not for the gateway: the preflight e2e enables it to show it is refused.
+  "nftables",
 ] as const;
 
 /** Where boxes see the local apt repository (bind-mounted read-only). */

@@ -56,7 +56,15 @@ export interface HostFactsData {
   readonly networkStack: "networkmanager" | "networkd" | "ifupdown" | "ifcfg" | "none";
   /** net.ipv6.conf.all.forwarding at the time of reading. */
   readonly ipv6Forwarding: boolean;
+  /**
+   * Other firewall managers that would fight ours: "firewalld" (running),
+   * "ufw" (enabled), "nftables" (nftables.service enabled with a config that
+   * flushes the whole ruleset, as Debian's default /etc/nftables.conf does).
+   */
+  readonly otherFirewalls: readonly OtherFirewall[];
 }
+
+export type OtherFirewall = "firewalld" | "ufw" | "nftables";
 
 /**
  * Prints one `key=value` line per fact. Features are probed by what works,
@@ -101,6 +109,9 @@ export const FACTS_SCRIPT = [
   'elif [ -d /etc/sysconfig/network-scripts ]; then echo "net=ifcfg"',
   "elif [ -f /etc/network/interfaces ] && grep -qE '^\\s*iface\\s+[^l]' /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null; then echo \"net=ifupdown\"",
   'else echo "net=none"; fi',
+  'if { command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet firewalld 2>/dev/null; } || pidof firewalld >/dev/null 2>&1; then echo "otherfw=firewalld"; fi',
+  "if { [ -x /usr/sbin/ufw ] || command -v ufw >/dev/null 2>&1; } && grep -qs '^ENABLED=yes' /etc/ufw/ufw.conf; then echo \"otherfw=ufw\"; fi",
+  "if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet nftables 2>/dev/null && grep -qs '^[[:space:]]*flush[[:space:]]\\+ruleset' /etc/nftables.conf /etc/sysconfig/nftables.conf; then echo \"otherfw=nftables\"; fi",
   "true",
 ].join("\n");
 
@@ -167,6 +178,7 @@ export function parseFacts(stdout: string): HostFactsData {
     },
     networkStack: (one("net") as HostFactsData["networkStack"]) || "none",
     ipv6Forwarding: one("forwarding") === "1",
+    otherFirewalls: [...new Set(all("otherfw"))].sort() as OtherFirewall[],
   };
 }
 

@@ -27,6 +27,11 @@ describe("host facts", () => {
     expect(f.interfaces.find((i) => i.name === "eth0")!.ipv6[0].address).toBe("fe80::290:27ff:fee0:a00/64");
   });
 
+  it("names other firewall managers once each, and none on a box without them", () => {
+    expect(parseFacts(fixture("facts-debian12-gw.txt")).otherFirewalls).toEqual([]);
+    expect(parseFacts("otherfw=ufw\notherfw=firewalld\notherfw=ufw\n").otherFirewalls).toEqual(["firewalld", "ufw"]);
+  });
+
   it("says when IPv6 is missing or disabled", () => {
     expect(parseFacts("ipv6=absent\n")).toMatchObject({ ipv6Enabled: false, features: { ipv6: false } });
     expect(parseFacts("ipv6=1\n")).toMatchObject({ ipv6Enabled: false, features: { ipv6: true } });

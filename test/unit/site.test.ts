@@ -200,6 +200,9 @@ describe("site problems are found before anything is registered", () => {
     ["a missing LAN interface", { lanInterface: "br-lan" }, "LAN interface 'br-lan' does not exist"],
     ["IPv6 disabled", { facts: { ...gwFacts, ipv6Enabled: false } }, "IPv6 is disabled"],
     ["no conntrack", { facts: { ...gwFacts, features: { ...gwFacts.features, conntrack: false } } }, "no IPv6 connection tracking"],
+    ["firewalld running", { facts: { ...gwFacts, otherFirewalls: ["firewalld" as const] } }, "gateway: firewalld is running: it filters the same packets from its own nftables table, so it would block what this firewall lets through (the LAN going out); stop it with 'systemctl disable --now firewalld'"],
+    ["ufw enabled", { facts: { ...gwFacts, otherFirewalls: ["ufw" as const] } }, "gateway: ufw is enabled: it keeps its chains in the ip6tables filter table this firewall replaces as a whole, and each would undo the other; turn it off with 'ufw disable'"],
+    ["nftables flushing at boot", { facts: { ...gwFacts, otherFirewalls: ["nftables" as const] } }, "gateway: nftables.service is enabled and its config starts with 'flush ruleset': at boot it would wipe this firewall; disable it with 'systemctl disable nftables', or remove the 'flush ruleset' line"],
   ])("%s", async (_what, gateway, fragment) => {
     const { siteProblems } = await import("../../components/site");
     const args = await base();
