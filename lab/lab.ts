@@ -11,8 +11,8 @@ import { existingLinks, existingNetns, setupNetwork, teardownNetwork } from "./n
 import { boxPaths, LabPaths } from "./paths";
 import { elapsed } from "./run";
 import { knownHostsLine, sshProbe, waitForSsh } from "./ssh";
-import { acquireLock, buildLabJson, LabJson, readLabJson, writeLabJson } from "./state";
-import { SERVICE_UNITS } from "./recipe";
+import { acquireLock, buildLabJson, LabJson, readLabJson, TreeKeys, writeLabJson } from "./state";
+import { cacheKeys, SERVICE_UNITS } from "./recipe";
 import { allHostLinkNames, allNetnsNames, BOX_NAMES, BoxPlan, planLab, Scenario } from "./topology";
 import { ensureTrees } from "./trees";
 
@@ -189,10 +189,16 @@ async function bringUp(paths: LabPaths, scenario: Scenario, log: Log, start: num
     pids: started,
     wireguard,
     repoPath: trees.repo,
+    trees: cacheKeys(),
     startedAt: new Date(start),
   });
   writeLabJson(paths, json);
   return json;
+}
+
+/** Which cache entries differ between what a running lab booted from and the current recipe (all, for a lab.json without them). */
+export function changedTrees(booted: Partial<TreeKeys> | undefined, current: TreeKeys): string[] {
+  return (Object.keys(current) as (keyof TreeKeys)[]).filter((k) => booted?.[k] !== current[k]);
 }
 
 export async function up(paths: LabPaths, scenario: Scenario, log: Log): Promise<void> {
@@ -207,13 +213,17 @@ export async function up(paths: LabPaths, scenario: Scenario, log: Log): Promise
             `Run 'npm run lab -- down' first, then 'npm run lab -- up --scenario ${scenario}'.`,
         );
       }
+      const changed = changedTrees(current.trees, cacheKeys());
       const h = await health(paths, current);
-      if (h.every((b) => b.running && b.ready)) {
+      if (changed.length > 0) {
+        log(`lab is up from an older recipe (${changed.join(", ")} changed); restarting it`);
+      } else if (h.every((b) => b.running && b.ready)) {
         log(`lab already up (scenario ${scenario}, ${h.length} boxes ready); nothing to do (${elapsed(start)})`);
         return;
+      } else {
+        const bad = h.filter((b) => !b.running || !b.ready).map((b) => `${b.box}: ${b.detail}`);
+        log(`lab is up but unhealthy (${bad.join("; ")}); restarting it`);
       }
-      const bad = h.filter((b) => !b.running || !b.ready).map((b) => `${b.box}: ${b.detail}`);
-      log(`lab is up but unhealthy (${bad.join("; ")}); restarting it`);
       await tearDown(paths, log);
     } else {
       const left = await leftovers(paths);

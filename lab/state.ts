@@ -63,7 +63,15 @@ export interface LabJson {
   };
   /** The local apt repository as boxes see it, and where it lives on the host. */
   readonly aptRepo: { readonly sourcesLine: string; readonly hostPath: string };
+  /** The cache entries (recipe hashes) the boxes booted from; `up` restarts a lab whose recipe changed since. */
+  readonly trees: TreeKeys;
   readonly startedAt: string;
+}
+
+export interface TreeKeys {
+  readonly base: string;
+  readonly repo: string;
+  readonly infra: string;
 }
 
 export interface LabJsonInput {
@@ -73,6 +81,7 @@ export interface LabJsonInput {
   readonly pids: Readonly<Record<string, { pid: number; leader: number }>>;
   readonly wireguard: WireguardKeys;
   readonly repoPath: string;
+  readonly trees: TreeKeys;
   readonly startedAt: Date;
 }
 
@@ -132,6 +141,7 @@ export function buildLabJson(plan: LabPlan, input: LabJsonInput): LabJson {
       inetAddress: inet.hostIpv6 ?? "",
     },
     aptRepo: { sourcesLine: `deb [trusted=yes] file:${APT_REPO_MOUNT} ./`, hostPath: input.repoPath },
+    trees: { ...input.trees },
     startedAt: input.startedAt.toISOString(),
   };
 }

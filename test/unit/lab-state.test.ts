@@ -1,3 +1,4 @@
+import { changedTrees } from "../../lab/lab";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -15,6 +16,7 @@ const input: LabJsonInput = {
   pids: { gw: { pid: 100, leader: 101 } },
   wireguard: { isp: { privateKey: "ispPriv=", publicKey: "ispPub=" }, gw: { privateKey: "gwPriv=", publicKey: "gwPub=" } },
   repoPath: "/root/.cache/ipv6gw/lab/trees/apt-repo-x/repo",
+  trees: { base: "base-b", repo: "apt-repo-x", infra: "infra-i" },
   startedAt: new Date(Date.UTC(2024, 0, 1)),
 };
 
@@ -103,5 +105,21 @@ describe("the lab lock", () => {
     expect(JSON.parse(fs.readFileSync(p.lock, "utf8"))).toMatchObject({ pid: process.pid, verb: "down" });
     release();
     expect(fs.existsSync(p.lock)).toBe(false);
+  });
+});
+
+describe("a running lab against the current recipe", () => {
+  const current = { base: "base-b", repo: "apt-repo-r", infra: "infra-i" };
+
+  it("has nothing to restart when it booted from the current cache entries", () => {
+    expect(changedTrees(current, current)).toEqual([]);
+  });
+
+  it("names each entry whose recipe changed since it booted", () => {
+    expect(changedTrees({ ...current, repo: "apt-repo-old", infra: "infra-old" }, current)).toEqual(["repo", "infra"]);
+  });
+
+  it("counts a lab.json from before trees were recorded as all changed", () => {
+    expect(changedTrees(undefined, current)).toEqual(["base", "repo", "infra"]);
   });
 });
