@@ -9,6 +9,7 @@ import { z } from "zod";
 import { CONN_STATES, ICMPV6_TYPES, REJECT_WITH } from "./firewall/rule";
 import { PRESETS } from "./firewall/presets";
 import { isIpv6Prefix, parsePrefix } from "./net/ipv6";
+import { configError } from "./user-error";
 
 /** Secret stack config keys and what they hold. */
 export const SECRET_KEYS = {
@@ -207,5 +208,5 @@ export function parseSiteConfig(value: unknown): SiteConfig {
   const result = siteConfigSchema.safeParse(value);
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => `  ipv6gw:site.${i.path.join(".")}: ${i.message}`);
-  throw new Error(`stack config has ${lines.length} problem(s):\n${lines.join("\n")}\nFix them in stacks/Pulumi.<stack>.yaml.`);
+  throw configError(`stack config has ${lines.length} problem(s):\n${lines.join("\n")}\nFix them in stacks/Pulumi.<stack>.yaml.`);
 }

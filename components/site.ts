@@ -30,6 +30,7 @@ import { Gw6cTunnel, Gw6cTunnelArgs } from "./tunnel/gw6c-tunnel";
 import { Sit6in4Tunnel, Sit6in4TunnelArgs } from "./tunnel/sit6in4-tunnel";
 import { TunnelOutputs } from "./tunnel/tunnel";
 import { WireguardTunnel, WireguardTunnelArgs } from "./tunnel/wireguard-tunnel";
+import { resourceError } from "./user-error";
 
 /** A tunnel as the site takes it: the driver's args without what the site supplies. */
 export type WireguardTunnelSpec = { readonly kind: "wireguard" } & Omit<WireguardTunnelArgs, "connection" | "facts" | "lanPrefix">;
@@ -174,7 +175,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
     super("ipv6gw:site:Ipv6Site", name, {}, opts);
     const problems = siteProblems(args);
     if (problems.length > 0) {
-      throw new pulumi.ResourceError(`Ipv6Site "${name}" cannot be built as configured:\n${problems.map((p) => `  - ${p}`).join("\n")}`, this);
+      throw resourceError(`Ipv6Site "${name}" cannot be built as configured:\n${problems.map((p) => `  - ${p}`).join("\n")}`, this);
     }
     const conn = args.gateway.connection;
     const facts = args.gateway.facts;

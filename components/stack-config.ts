@@ -10,6 +10,7 @@ import { ConnectionConfig, SiteConfig, parseSiteConfig } from "./config";
 import { ResolvedConnection } from "./host/connection";
 import { HostFactsData, getHostFacts } from "./host/host-facts";
 import { Ipv6SiteArgs, TunnelSpec } from "./site";
+import { configError } from "./user-error";
 
 /** The part of the lab's lab.json (npm run lab -- up) a stack uses. */
 export interface LabFile {
@@ -25,10 +26,10 @@ export function readLabFile(file: string): LabFile {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch {
-    throw new Error(`lab file ${file} is missing: start the lab first (npm run lab -- up), or remove ipv6gw:lab from this stack`);
+    throw configError(`lab file ${file} is missing: start the lab first (npm run lab -- up), or remove ipv6gw:lab from this stack`);
   }
   const lab = JSON.parse(text) as LabFile;
-  if (lab.version !== 1) throw new Error(`lab file ${file} has version ${lab.version}, this program reads version 1: run npm run lab -- up again`);
+  if (lab.version !== 1) throw configError(`lab file ${file} has version ${lab.version}, this program reads version 1: run npm run lab -- up again`);
   return lab;
 }
 
@@ -40,7 +41,7 @@ function readKey(file: string, where: string): string {
   try {
     return fs.readFileSync(expandHome(file), "utf8");
   } catch (e) {
-    throw new Error(`${where}: cannot read privateKeyFile ${file}: ${(e as Error).message}`);
+    throw configError(`${where}: cannot read privateKeyFile ${file}: ${(e as Error).message}`);
   }
 }
 
@@ -62,9 +63,9 @@ export interface Secrets {
 /** A connection from the config, plain (for facts) and as resource input (secrets marked). */
 export function resolveConnection(c: ConnectionConfig, where: string, secrets: Secrets, lab?: LabFile): ResolvedConnection {
   if (c.lab !== undefined) {
-    if (!lab) throw new Error(`${where}: 'lab: ${c.lab}' needs ipv6gw:lab (the path of lab.json) in this stack`);
+    if (!lab) throw configError(`${where}: 'lab: ${c.lab}' needs ipv6gw:lab (the path of lab.json) in this stack`);
     const box = lab.boxes[c.lab];
-    if (!box) throw new Error(`${where}: the lab has no box '${c.lab}' (it has ${Object.keys(lab.boxes).join(", ")})`);
+    if (!box) throw configError(`${where}: the lab has no box '${c.lab}' (it has ${Object.keys(lab.boxes).join(", ")})`);
     return { host: box.host, port: box.port, user: c.user ?? box.user, hostKey: box.hostKey, privateKey: readKey(lab.sshPrivateKeyPath, where) };
   }
   const privateKey = c.privateKeyFile ? readKey(c.privateKeyFile, where) : secrets.sshPrivateKey;
@@ -96,7 +97,7 @@ async function facts(conn: ResolvedConnection, who: string): Promise<HostFactsDa
   try {
     return await getHostFacts(conn);
   } catch (e) {
-    throw new Error(`cannot read the facts of ${who}: ${(e as Error).message}`);
+    throw configError(`cannot read the facts of ${who}: ${(e as Error).message}`);
   }
 }
 
@@ -104,10 +105,10 @@ function tunnelSpec(site: SiteConfig, secrets: Secrets, lab?: LabFile): TunnelSp
   const t = site.tunnel;
   switch (t.kind) {
     case "wireguard": {
-      if (t.lab && !lab) throw new Error("ipv6gw:site.tunnel.lab is true but the stack has no ipv6gw:lab");
+      if (t.lab && !lab) throw configError("ipv6gw:site.tunnel.lab is true but the stack has no ipv6gw:lab");
       const w = t.lab ? lab!.wireguard : undefined;
       const privateKey = w?.privateKey ?? secrets.wireguardPrivateKey;
-      if (!privateKey) throw new Error("the wireguard tunnel needs its private key: pulumi config set --secret ipv6gw:wireguardPrivateKey \"$(wg genkey)\"");
+      if (!privateKey) throw configError("the wireguard tunnel needs its private key: pulumi config set --secret ipv6gw:wireguardPrivateKey \"$(wg genkey)\"");
       return {
         kind: "wireguard",
         interface: t.interface,
@@ -122,7 +123,7 @@ function tunnelSpec(site: SiteConfig, secrets: Secrets, lab?: LabFile): TunnelSp
     }
     case "gw6c": {
       if (t.authMethod !== "anonymous" && !secrets.gw6cPassword) {
-        throw new Error("gw6c with an account needs its password: pulumi config set --secret ipv6gw:gw6cPassword <password> (or authMethod: anonymous)");
+        throw configError("gw6c with an account needs its password: pulumi config set --secret ipv6gw:gw6cPassword <password> (or authMethod: anonymous)");
       }
       return {
         kind: "gw6c",
@@ -147,7 +148,7 @@ function tunnelSpec(site: SiteConfig, secrets: Secrets, lab?: LabFile): TunnelSp
       };
     }
     case "sit6in4":
-      if (t.heUpdate && !secrets.heUpdateKey) throw new Error("heUpdate needs the tunnel's update key: pulumi config set --secret ipv6gw:heUpdateKey <key>");
+      if (t.heUpdate && !secrets.heUpdateKey) throw configError("heUpdate needs the tunnel's update key: pulumi config set --secret ipv6gw:heUpdateKey <key>");
       return {
         kind: "sit6in4",
         interface: t.interface,

@@ -13,6 +13,7 @@ import { PresetOptions, Preset, howtoPreset, rfc4890Preset } from "./presets";
 import { FilterTable, FirewallRule } from "./rule";
 import { renderFilterTable, ruleNames } from "./render-ruleset";
 import { Ip6tablesRuleset } from "./ruleset";
+import { resourceError } from "../user-error";
 
 /** A user rule and the chain(s) it belongs to. */
 export interface UserRule extends FirewallRule {
@@ -79,7 +80,7 @@ export class Firewall extends pulumi.ComponentResource {
     try {
       text = renderFilterTable(firewallTable(args));
     } catch (e) {
-      throw new pulumi.ResourceError(`Firewall "${name}": ${(e as Error).message}`, this);
+      throw resourceError(`Firewall "${name}": ${(e as Error).message}`, this);
     }
     const plan = persistencePlan(args.facts);
     const packages = new Packages(`${name}-packages`, { connection: args.connection, names: [...plan.packages] }, childOf(this, opts));

@@ -8,6 +8,7 @@ import { ConnectionArgs } from "../host/connection";
 import { HostFacts, HostFactsData } from "../host/host-facts";
 import { Sysctl } from "../host/sysctl";
 import { GatewayNeeds, gatewayProblems } from "../preflight";
+import { resourceError } from "../user-error";
 
 export interface GatewayHostArgs {
   /** How to reach the box. */
@@ -35,14 +36,14 @@ export class GatewayHost extends pulumi.ComponentResource {
     super("ipv6gw:gateway:GatewayHost", name, {}, opts);
     const problems = gatewayProblems(args.facts, args.needs);
     if (problems.length > 0) {
-      throw new pulumi.ResourceError(
+      throw resourceError(
         `GatewayHost "${name}" (${args.facts.prettyName || args.facts.distro}, kernel ${args.facts.kernel}) cannot be this site's IPv6 gateway:\n` +
           problems.map((p) => `  - ${p}`).join("\n"),
         this,
       );
     }
     if (args.uplinkAutoconf && !args.needs.uplinkInterface) {
-      throw new pulumi.ResourceError(`GatewayHost "${name}": 'uplinkAutoconf' needs 'uplinkInterface'; name the interface facing the ISP`, this);
+      throw resourceError(`GatewayHost "${name}": 'uplinkAutoconf' needs 'uplinkInterface'; name the interface facing the ISP`, this);
     }
     this.facts = args.facts;
     const facts = new HostFacts(`${name}-facts`, { connection: args.connection }, childOf(this, opts));

@@ -16,6 +16,7 @@ import { shq } from "../host/remote";
 import { Sysctl } from "../host/sysctl";
 import { slaacAddress } from "../net/eui64";
 import { renderIfcfgKeys, renderIfupdownStanza, renderNetworkManagerConf, renderNetworkdDropIn } from "../render/client-ipv6";
+import { resourceError } from "../user-error";
 
 export interface Ipv6ClientArgs {
   readonly connection: pulumi.Input<ConnectionArgs>;
@@ -55,12 +56,12 @@ export class Ipv6Client extends pulumi.ComponentResource {
     const conn = args.connection;
     const iface = args.facts.interfaces.find((i) => i.name === ifname);
     if (!iface || !iface.mac) {
-      throw new pulumi.ResourceError(
+      throw resourceError(
         `Ipv6Client "${name}": interface '${ifname}' ${iface ? "has no MAC address" : "does not exist"} (the host has ${args.facts.interfaces.map((i) => i.name).join(", ")}); set its interface`,
         this,
       );
     }
-    if (!args.facts.ipv6Enabled) throw new pulumi.ResourceError(`Ipv6Client "${name}": IPv6 is disabled on this host; enable it first`, this);
+    if (!args.facts.ipv6Enabled) throw resourceError(`Ipv6Client "${name}": IPv6 is disabled on this host; enable it first`, this);
     this.mac = iface.mac;
     const stack = args.facts.networkStack;
     const sysctls = (persist: boolean) =>
@@ -81,7 +82,7 @@ export class Ipv6Client extends pulumi.ComponentResource {
       }
       case "networkd": {
         if (!args.networkFile) {
-          throw new pulumi.ResourceError(`Ipv6Client "${name}": the host uses systemd-networkd; set networkFile to the .network file matching ${ifname} (networkctl status ${ifname} shows it)`, this);
+          throw resourceError(`Ipv6Client "${name}": the host uses systemd-networkd; set networkFile to the .network file matching ${ifname} (networkctl status ${ifname} shows it)`, this);
         }
         const f = renderNetworkdDropIn({ networkFile: args.networkFile, privacy, eui64: true });
         const file = new RemoteFile(`${name}-networkd-dropin`, { connection: conn, path: f.path, content: f.content }, childOf(this, opts));

@@ -11,6 +11,7 @@ import { Packages } from "../host/packages";
 import { RemoteFile } from "../host/remote-file";
 import { Service } from "../host/service";
 import { RadvdConf, renderRadvdConf, validateRadvdConf } from "../render/radvd-conf";
+import { resourceError } from "../user-error";
 
 export interface RadvdArgs {
   readonly connection: pulumi.Input<ConnectionArgs>;
@@ -54,7 +55,7 @@ export class Radvd extends pulumi.ComponentResource {
       // Everything that does not depend on the prefix is checked now, at preview.
       validateRadvdConf(radvdModel(args, ["2001:db8::/64"]));
     } catch (e) {
-      throw new pulumi.ResourceError(`Radvd "${name}": ${(e as Error).message}`, this);
+      throw resourceError(`Radvd "${name}": ${(e as Error).message}`, this);
     }
     const conn = args.connection;
     const path = args.configPath ?? "/etc/radvd.conf";

@@ -21,6 +21,7 @@ import { canonicalPrefix } from "../net/ipv6";
 import { Gw6cConf, renderGw6cConf, validateGw6cConf } from "../render/gw6c-conf";
 import { gw6cWatchdogCronLine, renderGw6cOpenrc, renderGw6cSystemdUnit, renderGw6cSysvInit, serviceRestartCommand } from "../render/gw6c-service";
 import { TunnelOutputs } from "./tunnel";
+import { resourceError } from "../user-error";
 
 export interface Gw6cTunnelArgs {
   readonly connection: pulumi.Input<ConnectionArgs>;
@@ -111,9 +112,9 @@ export class Gw6cTunnel extends pulumi.ComponentResource implements TunnelOutput
     const installDir = args.installDir ?? "/usr/local/gw6c";
     const router = (args.conf.hostType ?? "host") === "router";
     const manager = f.serviceManager;
-    if (!manager) throw new pulumi.ResourceError(`Gw6cTunnel "${name}": the gateway has no supported service manager`, this);
+    if (!manager) throw resourceError(`Gw6cTunnel "${name}": the gateway has no supported service manager`, this);
     if (!fs.existsSync(args.tarball)) {
-      throw new pulumi.ResourceError(`Gw6cTunnel "${name}": 'tarball' ${args.tarball} does not exist on this machine; download gw6c's source (HOWTO step 4) and give its path`, this);
+      throw resourceError(`Gw6cTunnel "${name}": 'tarball' ${args.tarball} does not exist on this machine; download gw6c's source (HOWTO step 4) and give its path`, this);
     }
     const tarballSha = crypto.createHash("sha256").update(fs.readFileSync(args.tarball)).digest("hex");
     const confModel = (passwd: string): Gw6cConf => ({
@@ -127,7 +128,7 @@ export class Gw6cTunnel extends pulumi.ComponentResource implements TunnelOutput
       // Check everything but the secret now, so a bad key fails at preview.
       validateGw6cConf(confModel(args.conf.authMethod === "anonymous" ? "" : "x"));
     } catch (e) {
-      throw new pulumi.ResourceError(`Gw6cTunnel "${name}": ${(e as Error).message}`, this);
+      throw resourceError(`Gw6cTunnel "${name}": ${(e as Error).message}`, this);
     }
 
     const packages = new Packages(`${name}-packages`, { connection: conn, names: gw6cPackages(f, router) }, childOf(this, opts));

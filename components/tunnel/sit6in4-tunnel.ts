@@ -13,6 +13,7 @@ import { Service } from "../host/service";
 import { subnet } from "../net/ipv6";
 import { heUpdateUrl, renderSit6in4Script, renderSit6in4Unit } from "../render/sit6in4";
 import { TunnelOutputs } from "./tunnel";
+import { resourceError } from "../user-error";
 
 export interface Sit6in4TunnelArgs {
   readonly connection: pulumi.Input<ConnectionArgs>;
@@ -47,7 +48,7 @@ export class Sit6in4Tunnel extends pulumi.ComponentResource implements TunnelOut
     super("ipv6gw:tunnel:Sit6in4Tunnel", name, {}, opts);
     const ifname = args.interface ?? "he-ipv6";
     if (args.facts.serviceManager !== "systemd") {
-      throw new pulumi.ResourceError(`Sit6in4Tunnel "${name}": needs systemd on the gateway (it runs ${args.facts.serviceManager || "no known init"})`, this);
+      throw resourceError(`Sit6in4Tunnel "${name}": needs systemd on the gateway (it runs ${args.facts.serviceManager || "no known init"})`, this);
     }
     const conn = args.connection;
     const scriptPath = `/usr/local/sbin/ipv6gw-${ifname}`;
@@ -57,7 +58,7 @@ export class Sit6in4Tunnel extends pulumi.ComponentResource implements TunnelOut
       script = renderSit6in4Script({ name: ifname, remoteV4: args.serverIpv4, localV4: args.clientIpv4, clientV6: args.clientIpv6, mtu: args.mtu, ttl: args.ttl });
       unitText = renderSit6in4Unit({ name: ifname, scriptPath });
     } catch (e) {
-      throw new pulumi.ResourceError(`Sit6in4Tunnel "${name}": ${(e as Error).message}`, this);
+      throw resourceError(`Sit6in4Tunnel "${name}": ${(e as Error).message}`, this);
     }
     const packages = new Packages(`${name}-packages`, { connection: conn, names: args.heUpdate ? ["iproute2", "curl"] : ["iproute2"] }, childOf(this, opts));
     const file = new RemoteFile(`${name}-script`, { connection: conn, path: scriptPath, content: script, mode: "0755" }, childOf(this, opts, packages));

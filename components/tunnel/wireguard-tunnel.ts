@@ -13,6 +13,7 @@ import { Service } from "../host/service";
 import { subnet } from "../net/ipv6";
 import { WG_QUICK_USERSPACE_DROPIN_PATH, renderWgQuickConf, renderWgQuickUserspaceDropIn } from "../render/wireguard";
 import { TunnelOutputs } from "./tunnel";
+import { resourceError } from "../user-error";
 
 export interface WireguardTunnelArgs {
   readonly connection: pulumi.Input<ConnectionArgs>;
@@ -49,7 +50,7 @@ export class WireguardTunnel extends pulumi.ComponentResource implements TunnelO
     super("ipv6gw:tunnel:WireguardTunnel", name, {}, opts);
     const ifname = args.interface ?? "wg0";
     if (args.facts.serviceManager !== "systemd") {
-      throw new pulumi.ResourceError(`WireguardTunnel "${name}": needs systemd (wg-quick@) on the gateway, which runs ${args.facts.serviceManager || "no known init"}`, this);
+      throw resourceError(`WireguardTunnel "${name}": needs systemd (wg-quick@) on the gateway, which runs ${args.facts.serviceManager || "no known init"}`, this);
     }
     const userspace = !args.facts.features.wireguard;
     const lanPrefix = args.lanPrefix ?? subnet(args.routedPrefix, 0, 64);
