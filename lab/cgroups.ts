@@ -8,6 +8,7 @@
 // it starts, in every hierarchy it uses.
 import * as fs from "fs";
 import * as path from "path";
+import { LabError } from "./errors";
 
 export const CGROUP_PREFIX = "ipv6gw-lab-";
 
@@ -74,7 +75,7 @@ export function prepareBoxCgroups(box: string): { dirs: string[]; warning?: stri
   const dirs = boxCgroupDirs(hostCgroupParents(), box);
   for (const d of dirs) {
     const problems = removeCgroupTree(d);
-    if (problems.length) throw new Error(`box ${box}: an old cgroup is still in use:\n  ${problems.join("\n  ")}\nRun 'npm run lab -- down' first.`);
+    if (problems.length) throw new LabError(`box ${box}: an old cgroup is still in use:\n  ${problems.join("\n  ")}\nRun 'npm run lab -- down' first.`);
     try {
       fs.mkdirSync(d);
     } catch (err) {
