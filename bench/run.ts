@@ -2,7 +2,9 @@
 // For the twenty-resource program (test/fixtures/host-program) on lab box c2
 // and for the lab site: wall time and SSH connections the box accepted
 // (counted from sshd's own log) for a first up, a no-op up, and a no-op
-// up --refresh. Times vary with the machine; connection counts should not.
+// up --refresh; and a lab site preview that preflight refuses (how long the
+// user waits for the message). Times vary with the machine; connection counts
+// should not.
 import { labSh } from "../lab/client";
 import { TestStack, labSite, siteConfig } from "../test/pulumi-stack";
 
@@ -14,12 +16,12 @@ interface Row {
   readonly connections: Record<string, number>;
 }
 
-function measure(what: string, boxes: readonly string[], run: () => { status: number; stdout: string; stderr: string }): Row {
+function measure(what: string, boxes: readonly string[], run: () => { status: number; stdout: string; stderr: string }, expect: "succeeds" | "fails" = "succeeds"): Row {
   const before = Object.fromEntries(boxes.map((b) => [b, accepted(b)]));
   const started = process.hrtime.bigint();
   const r = run();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (r.status !== 0) throw new Error(`${what} failed:\n${r.stdout}\n${r.stderr}`);
+  if ((r.status === 0) !== (expect === "succeeds")) throw new Error(`${what} was expected to ${expect === "succeeds" ? "succeed" : "fail"} (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   return { what, seconds, connections: Object.fromEntries(boxes.map((b) => [b, accepted(b) - before[b]])) };
 }
 
@@ -39,7 +41,15 @@ const host = new TestStack("e2e-bench-host", { "ipv6gw-host-resources:box": "c2"
 host.setSecret("ipv6gw-host-resources:marker", "bench");
 const rows = [...bench("20 host resources", host, ["c2"]), ...bench("lab site", new TestStack("e2e-bench-site", siteConfig(labSite())), ["gw", "c1", "c2", "outside"])];
 
-console.log(`\n${"run".padEnd(36)} ${"seconds".padStart(8)}  SSH connections accepted per box`);
+const site = labSite();
+const refused = new TestStack("e2e-bench-refused", siteConfig({ ...site, gateway: { ...(site.gateway as object), lanInterface: "br-missing" } }));
+try {
+  rows.push(measure("lab site: preview refused by preflight", ["gw"], () => refused.preview(), "fails"));
+} finally {
+  refused.dispose();
+}
+
+console.log(`\n${"run".padEnd(40)} ${"seconds".padStart(8)}  SSH connections accepted per box`);
 for (const r of rows) {
-  console.log(`${r.what.padEnd(36)} ${r.seconds.toFixed(1).padStart(8)}  ${Object.entries(r.connections).map(([b, n]) => `${b}=${n}`).join(" ")}`);
+  console.log(`${r.what.padEnd(40)} ${r.seconds.toFixed(1).padStart(8)}  ${Object.entries(r.connections).map(([b, n]) => `${b}=${n}`).join(" ")}`);
 }
