@@ -1,7 +1,7 @@
 // What a gateway box must have before anything is changed on it, checked
 // against its facts at preview. Pure: facts in, problems out.
 
-import { HostFactsData } from "./host/host-facts";
+import { HostFactsData, OtherFirewall } from "./host/host-facts";
 
 export interface GatewayNeeds {
   readonly lanInterface: string;
@@ -27,7 +27,7 @@ export function kernelAtLeast(release: string, wanted: readonly number[]): boole
 }
 
 /** Why each other firewall manager cannot share the box with ours, and the fix. */
-const OTHER_FIREWALL: Record<HostFactsData["otherFirewalls"][number], string> = {
+const OTHER_FIREWALL: Record<OtherFirewall, string> = {
   firewalld:
     "firewalld is running: it filters the same packets from its own nftables table, so it would block what this firewall lets through (the LAN going out); " +
     "stop it with 'systemctl disable --now firewalld'",

@@ -196,11 +196,6 @@ export async function waitGone(pid: number, ms: number): Promise<boolean> {
   return true;
 }
 
-/**
- * Stops a box started by startBox: SIGTERM to its nspawn (the container halts
- * cleanly), SIGKILL to the container and nspawn if that takes too long, then
- * unmounts and removes its runtime directory. Returns problems it could not fix.
- */
 /** Removes the box's cgroups, giving the container's last processes a moment to leave them. */
 async function removeBoxCgroups(box: string): Promise<string[]> {
   const dirs = boxCgroupDirs(hostCgroupParents(), box);
@@ -212,6 +207,11 @@ async function removeBoxCgroups(box: string): Promise<string[]> {
   }
 }
 
+/**
+ * Stops a box started by startBox: SIGTERM to its nspawn (the container halts
+ * cleanly), SIGKILL to the container and nspawn if that takes too long, then
+ * unmounts and removes its runtime directory. Returns problems it could not fix.
+ */
 export async function stopBox(paths: LabPaths, box: string): Promise<string[]> {
   const bp = boxPaths(paths, box);
   const problems: string[] = [];

@@ -11,8 +11,8 @@ import { existingLinks, existingNetns, setupNetwork, teardownNetwork } from "./n
 import { boxPaths, LabPaths } from "./paths";
 import { elapsed } from "./run";
 import { knownHostsLine, sshProbe, waitForSsh } from "./ssh";
-import { acquireLock, buildLabJson, LabJson, readLabJson, TreeKeys, writeLabJson } from "./state";
-import { cacheKeys, SERVICE_UNITS } from "./recipe";
+import { acquireLock, buildLabJson, LabJson, readLabJson, writeLabJson } from "./state";
+import { cacheKeys, SERVICE_UNITS, TreeKeys } from "./recipe";
 import { allHostLinkNames, allNetnsNames, BOX_NAMES, BoxPlan, planLab, Scenario } from "./topology";
 import { ensureTrees } from "./trees";
 

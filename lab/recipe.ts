@@ -186,8 +186,15 @@ export function infraRecipe(baseHash: string, repoHash: string) {
   return { version: RECIPE_VERSION, base: baseHash, repo: repoHash, packages: INFRA_PACKAGES, script: infraCustomizeScript() };
 }
 
-/** Cache directory names (under the trees directory) for the current recipes. */
-export function cacheKeys(): { base: string; repo: string; infra: string } {
+/** Cache directory names (under the trees directory), one per layer. */
+export interface TreeKeys {
+  readonly base: string;
+  readonly repo: string;
+  readonly infra: string;
+}
+
+/** The cache entries for the current recipes. */
+export function cacheKeys(): TreeKeys {
   const base = `base-${recipeHash(baseRecipe())}`;
   const repo = `apt-repo-${recipeHash(aptRepoRecipe(base))}`;
   const infra = `infra-${recipeHash(infraRecipe(base, repo))}`;

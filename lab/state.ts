@@ -6,7 +6,7 @@ import { isAlive } from "./boxes";
 import { LabError } from "./errors";
 import { WireguardKeys } from "./keys";
 import { LabPaths } from "./paths";
-import { APT_REPO_MOUNT } from "./recipe";
+import { APT_REPO_MOUNT, TreeKeys } from "./recipe";
 import { BoxName, INET_BRIDGE, LAN_BRIDGE, LabPlan, linkLocalFor, Scenario } from "./topology";
 
 export interface LabJsonInterface {
@@ -66,12 +66,6 @@ export interface LabJson {
   /** The cache entries (recipe hashes) the boxes booted from; `up` restarts a lab whose recipe changed since. */
   readonly trees: TreeKeys;
   readonly startedAt: string;
-}
-
-export interface TreeKeys {
-  readonly base: string;
-  readonly repo: string;
-  readonly infra: string;
 }
 
 export interface LabJsonInput {

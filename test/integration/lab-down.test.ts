@@ -20,9 +20,11 @@ function ipLines(args: string[]): string[] {
 
 describe("lab down", () => {
   let before: LabJson;
+  let cgroupsBefore: string[];
 
   beforeAll(() => {
     before = loadLab();
+    cgroupsBefore = existingBoxCgroups();
     const r = runLabCli(["down"], { viaNpm: true });
     if (r.code !== 0) throw new Error(`lab down failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   });
@@ -53,6 +55,7 @@ describe("lab down", () => {
   });
 
   it("removes every box's cgroup", () => {
+    expect(cgroupsBefore.length).toBeGreaterThanOrEqual(Object.keys(before.boxes).length);
     expect(existingBoxCgroups()).toEqual([]);
   });
 
