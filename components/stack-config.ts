@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionConfig, SiteConfig, parseSiteConfig } from "./config";
-import { ResolvedConnection } from "./host/connection";
+import { Connection } from "./host/connection";
 import { HostFactsData, getHostFacts } from "./host/host-facts";
 import { Ipv6SiteArgs, TunnelSpec } from "./site";
 import { configError } from "./user-error";
@@ -61,7 +61,7 @@ export interface Secrets {
 }
 
 /** A connection from the config, plain (for facts) and as resource input (secrets marked). */
-export function resolveConnection(c: ConnectionConfig, where: string, secrets: Secrets, lab?: LabFile): ResolvedConnection {
+export function resolveConnection(c: ConnectionConfig, where: string, secrets: Secrets, lab?: LabFile): Connection {
   if (c.lab !== undefined) {
     if (!lab) throw configError(`${where}: 'lab: ${c.lab}' needs ipv6gw:lab (the path of lab.json) in this stack`);
     const box = lab.boxes[c.lab];
@@ -84,16 +84,16 @@ export function resolveConnection(c: ConnectionConfig, where: string, secrets: S
 }
 
 /** The connection as a resource input: key and password secret. */
-export function secretConnection(c: ResolvedConnection): pulumi.Output<ResolvedConnection> {
+export function secretConnection(c: Connection): pulumi.Output<Connection> {
   return pulumi.output({
     ...c,
     privateKey: c.privateKey === undefined ? undefined : pulumi.secret(c.privateKey),
     password: c.password === undefined ? undefined : pulumi.secret(c.password),
     proxy: c.proxy ? { ...c.proxy, privateKey: c.proxy.privateKey === undefined ? undefined : pulumi.secret(c.proxy.privateKey) } : undefined,
-  }) as pulumi.Output<ResolvedConnection>;
+  }) as pulumi.Output<Connection>;
 }
 
-async function facts(conn: ResolvedConnection, who: string): Promise<HostFactsData> {
+async function facts(conn: Connection, who: string): Promise<HostFactsData> {
   try {
     return await getHostFacts(conn);
   } catch (e) {

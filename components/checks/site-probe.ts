@@ -5,7 +5,7 @@
 // what they test) change, so a converged stack previews no changes.
 
 import * as pulumi from "@pulumi/pulumi";
-import { ConnectionArgs, ResolvedConnection } from "../host/connection";
+import { ConnectionArgs, Connection } from "../host/connection";
 import { RemoteOpener, providerChanged, sameValue, sshOpener } from "../host/provider-kit";
 import { lastLines } from "../host/remote";
 import { Probe } from "./probes";
@@ -17,7 +17,7 @@ export interface ProbeResult {
 }
 
 interface ProbeState {
-  connections: Record<string, ResolvedConnection>;
+  connections: Record<string, Connection>;
   probes: Probe[];
   triggers: unknown[];
   results?: ProbeResult[];

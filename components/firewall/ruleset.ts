@@ -21,7 +21,7 @@
 // whether the boot copy still matches.
 
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedConnection, describeEndpoint, toEndpoint } from "../host/connection";
+import { Connection, describeConnection } from "../host/connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, containsUnknown, providerChanged, sshOpener, withConnection } from "../host/provider-kit";
 import { Remote, lastLines, mustRun, namedError, remoteCommandError, shq } from "../host/remote";
 import { openFreshRemote } from "../host/ssh-transport";
@@ -51,7 +51,7 @@ export interface Ip6tablesRulesetArgs extends HostResourceArgs {
 }
 
 interface RulesetState {
-  connection: ResolvedConnection;
+  connection: Connection;
   rules: string;
   rollbackSeconds: number;
   persistPath?: string;
@@ -160,14 +160,14 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
   static readonly instance = new Ip6tablesRulesetProvider(sshOpener, openFreshRemote);
   constructor(
     private readonly open: RemoteOpener,
-    private readonly openFresh: (c: ResolvedConnection) => Promise<Remote & { close(): void }>,
+    private readonly openFresh: (c: Connection) => Promise<Remote & { close(): void }>,
   ) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
     const checked = checkInputs(news, rulesetSchema());
     if (checked.failures.length > 0 || containsUnknown(news)) return checked;
     // Preview runs check too: a rule the kernel rejects fails here, before anything changes.
-    const remote = await this.open(news.connection as ResolvedConnection);
+    const remote = await this.open(news.connection as Connection);
     const problem = await validate(remote, news.rules as string);
     // Before the stack installs ip6tables there is nothing to check with; apply checks first.
     if (problem && problem !== "not-installed") checked.failures.push({ property: "rules", reason: problem });
@@ -201,7 +201,7 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
 
   private async confirm(s: RulesetState, started: number): Promise<void> {
     const conn = { ...s.connection, dialErrorLimit: 2, perDialTimeout: Math.min(s.connection.perDialTimeout ?? 15, 10) };
-    const where = describeEndpoint(toEndpoint(conn));
+    const where = describeConnection(conn);
     let why: string;
     try {
       const fresh = await this.openFresh(conn);

@@ -7,15 +7,23 @@
 // loudly named `dangerouslySkipHostKeyCheck`.
 
 import * as crypto from "crypto";
+import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { loginNameProblem, portProblem, sshHostProblem } from "../net/values";
 
-/** A jump host on the way to the box; same fields as the box itself. */
-export interface ProxyConnectionArgs {
-  /** Address or name of the jump host. */
+type CommandConnectionArgs = command.types.input.remote.ConnectionArgs;
+
+/**
+ * A jump host on the way to the box: @pulumi/command's ProxyConnectionArgs
+ * (host, port, user, password, privateKey, privateKeyPassword, agentSocketPath,
+ * hostKey, dialErrorLimit, perDialTimeout) plus `dangerouslySkipHostKeyCheck`.
+ */
+export interface ProxyConnectionArgs extends Omit<CommandConnectionArgs, "proxy"> {
+  /** Address or name of the box. */
   readonly host: pulumi.Input<string>;
   /** SSH port. Defaults to 22. */
   readonly port?: pulumi.Input<number>;
-  /** Login user. Defaults to "root". */
+  /** Login user. Defaults to "root"; other users need passwordless sudo. */
   readonly user?: pulumi.Input<string>;
   /** Password (secret). Used when no private key or agent is given. */
   readonly password?: pulumi.Input<string>;
@@ -23,11 +31,12 @@ export interface ProxyConnectionArgs {
   readonly privateKey?: pulumi.Input<string>;
   /** Passphrase of an encrypted private key (secret). */
   readonly privateKeyPassword?: pulumi.Input<string>;
-  /** ssh-agent socket. Defaults to none (unlike @pulumi/command, we never read SSH_AUTH_SOCK implicitly). */
+  /** ssh-agent socket. Defaults to none (unlike @pulumi/command, SSH_AUTH_SOCK is never read implicitly). */
   readonly agentSocketPath?: pulumi.Input<string>;
   /**
    * The host's public key, OpenSSH one-line form ("ssh-ed25519 AAAA...") or its
-   * SHA256 fingerprint ("SHA256:..."). Required unless `dangerouslySkipHostKeyCheck`.
+   * SHA256 fingerprint ("SHA256:..."). Required unless `dangerouslySkipHostKeyCheck`
+   * (where @pulumi/command would skip the check silently).
    */
   readonly hostKey?: pulumi.Input<string>;
   /** Accept any host key. Defaults to false. Only for throwaway boxes: it allows a man in the middle. */
@@ -38,45 +47,31 @@ export interface ProxyConnectionArgs {
   readonly perDialTimeout?: pulumi.Input<number>;
 }
 
-/** How to reach a box. */
+/**
+ * How to reach a box: @pulumi/command's `remote.ConnectionArgs` (a type test
+ * keeps the two assignable both ways), so one object serves our host
+ * resources and a user's own `remote.Command`s.
+ */
 export interface ConnectionArgs extends ProxyConnectionArgs {
   /** A jump host to connect through. Defaults to none. */
   readonly proxy?: pulumi.Input<ProxyConnectionArgs>;
 }
 
-/** A connection with every Input resolved, as providers receive it. */
-export interface ResolvedProxyConnection {
-  readonly host: string;
-  readonly port?: number;
-  readonly user?: string;
-  readonly password?: string;
-  readonly privateKey?: string;
-  readonly privateKeyPassword?: string;
-  readonly agentSocketPath?: string;
-  readonly hostKey?: string;
-  readonly dangerouslySkipHostKeyCheck?: boolean;
-  readonly dialErrorLimit?: number;
-  readonly perDialTimeout?: number;
+/** A connection with every Input resolved: what providers receive and the SSH layer dials. */
+export type Connection = pulumi.Unwrap<ConnectionArgs>;
+
+/** "user@host:port", with IPv6 literals bracketed, and the jump host if any. */
+export function describeConnection(c: Pick<Connection, "host" | "port" | "user"> & { proxy?: Pick<Connection, "host" | "port" | "user"> }): string {
+  const host = c.host.includes(":") ? `[${c.host}]` : c.host;
+  const self = `${c.user ?? "root"}@${host}:${c.port ?? 22}`;
+  return c.proxy ? `${self} (via ${describeConnection(c.proxy)})` : self;
 }
 
-export interface ResolvedConnection extends ResolvedProxyConnection {
-  readonly proxy?: ResolvedProxyConnection;
-}
-
-/** A connection with defaults applied. */
-export interface Endpoint {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password?: string;
-  readonly privateKey?: string;
-  readonly privateKeyPassword?: string;
-  readonly agentSocketPath?: string;
-  readonly hostKey?: string;
-  readonly dangerouslySkipHostKeyCheck: boolean;
-  readonly dialErrorLimit: number;
-  readonly perDialTimeout: number;
-  readonly proxy?: Endpoint;
+/** Why a host key text is not usable, or undefined: an OpenSSH public key line or a SHA256 fingerprint. */
+export function hostKeyProblem(text: string): string | undefined {
+  return parseHostKey(text) === undefined
+    ? "is neither an OpenSSH public key ('ssh-ed25519 AAAA...', as ssh-keyscan prints it) nor a fingerprint ('SHA256:' and 43 base64 characters)"
+    : undefined;
 }
 
 /**
@@ -87,11 +82,11 @@ export interface Endpoint {
 export function connectionSchema() {
   const { z } = require("zod") as typeof import("zod");
   const base = {
-    host: z.string({ error: "is required: the box's address or name" }).trim().min(1, "is required: the box's address or name"),
-    port: z.number().int().min(1).max(65535, "must be a TCP port 1-65535").optional(),
+    host: z.string({ error: "is required: the box's address or name" }).refine((h) => !sshHostProblem(h), { error: (i) => sshHostProblem(i.input as string) }),
+    port: z.number().refine((p) => !portProblem(p), "is not a port: use a whole number 1-65535").optional(),
     user: z
       .string()
-      .regex(/^[a-z_][a-z0-9_.-]*\$?$/i, "is not a valid login name")
+      .refine((u) => !loginNameProblem(u), "is not a valid login name")
       .optional(),
     password: z.string().optional(),
     privateKey: z
@@ -105,7 +100,7 @@ export function connectionSchema() {
     agentSocketPath: z.string().optional(),
     hostKey: z
       .string()
-      .refine((k) => parseHostKey(k) !== undefined, "is neither an OpenSSH public key ('ssh-ed25519 AAAA...') nor a fingerprint ('SHA256:...')")
+      .refine((k) => !hostKeyProblem(k), { error: (i) => hostKeyProblem(i.input as string) })
       .optional(),
     dangerouslySkipHostKeyCheck: z.boolean().optional(),
     dialErrorLimit: z.number().int().min(-1).optional(),
@@ -127,31 +122,6 @@ export function connectionSchema() {
   };
   const proxy = z.object(base).superRefine(rules);
   return z.object({ ...base, proxy: proxy.optional() }).superRefine(rules);
-}
-
-/** Applies defaults; assumes `connectionProblems` found nothing. */
-export function toEndpoint(c: ResolvedConnection): Endpoint {
-  return {
-    host: c.host,
-    port: c.port ?? 22,
-    user: c.user ?? "root",
-    password: c.password,
-    privateKey: c.privateKey,
-    privateKeyPassword: c.privateKeyPassword,
-    agentSocketPath: c.agentSocketPath,
-    hostKey: c.hostKey,
-    dangerouslySkipHostKeyCheck: c.dangerouslySkipHostKeyCheck ?? false,
-    dialErrorLimit: c.dialErrorLimit ?? 3,
-    perDialTimeout: c.perDialTimeout ?? 15,
-    proxy: c.proxy ? toEndpoint(c.proxy) : undefined,
-  };
-}
-
-/** "user@host:port", with IPv6 literals bracketed, and the jump host if any. */
-export function describeEndpoint(e: Endpoint): string {
-  const host = e.host.includes(":") ? `[${e.host}]` : e.host;
-  const self = `${e.user}@${host}:${e.port}`;
-  return e.proxy ? `${self} (via ${describeEndpoint(e.proxy)})` : self;
 }
 
 /** A pinned host key: the full key blob, or only its SHA256 fingerprint. */

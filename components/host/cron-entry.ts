@@ -3,7 +3,7 @@
 // comment above it, so other lines are left alone and delete removes ours.
 
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedConnection } from "./connection";
+import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, remoteCommandError, mustRun, shq } from "./remote";
 
@@ -33,7 +33,7 @@ export interface CronEntryArgs extends HostResourceArgs {
 }
 
 interface CronState {
-  connection: ResolvedConnection;
+  connection: Connection;
   name: string;
   schedule: string;
   command: string;

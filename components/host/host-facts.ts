@@ -7,7 +7,7 @@
 // what changed (a new kernel, a removed module).
 
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedConnection } from "./connection";
+import { Connection } from "./connection";
 import { bigIntToIpv6 } from "../net/ipv6";
 import { DETECT_PACKAGE_MANAGER, DETECT_SERVICE_MANAGER, PackageManager, ServiceManager } from "./platform";
 import { HostResourceArgs, RemoteOpener, checkInputs, providerChanged, sshOpener, withConnection } from "./provider-kit";
@@ -191,7 +191,7 @@ export async function readFacts(remote: Remote): Promise<HostFactsData> {
  * closed at once (an open one would keep the program from exiting). Runs at
  * preview too, so components can fail early and decide with plain values.
  */
-export async function getHostFacts(connection: ResolvedConnection): Promise<HostFactsData> {
+export async function getHostFacts(connection: Connection): Promise<HostFactsData> {
   const remote = await openFreshRemote(connection);
   try {
     return await readFacts(remote);
@@ -219,7 +219,7 @@ export function stableFacts(f: HostFactsData): HostFactsData {
 }
 
 interface FactsState {
-  connection: ResolvedConnection;
+  connection: Connection;
   facts?: HostFactsData;
 }
 

@@ -3,7 +3,7 @@
 // and on delete put back the values that were there.
 
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedConnection } from "./connection";
+import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, mustRun, shq } from "./remote";
 
@@ -27,7 +27,7 @@ export interface KeyValueFileArgs extends HostResourceArgs {
 }
 
 interface KvState {
-  connection: ResolvedConnection;
+  connection: Connection;
   path: string;
   set: Record<string, string>;
   remove: string[];

@@ -3,7 +3,7 @@
 // removes only what it installed, so the box ends as it was.
 
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedConnection } from "./connection";
+import { Connection } from "./connection";
 import { PACKAGE_MANAGERS, PackageManager, DETECT_PACKAGE_MANAGER, noPackageManager } from "./platform";
 import { HostResourceArgs, RemoteOpener, checkInputs, managedChanged, providerChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, remoteCommandError, lastLines, mustRun, shq } from "./remote";
@@ -27,7 +27,7 @@ export interface PackagesArgs extends HostResourceArgs {
 }
 
 interface PackagesState {
-  connection: ResolvedConnection;
+  connection: Connection;
   names: string[];
   manager: "auto" | PackageManager;
   /** The manager that was used. */

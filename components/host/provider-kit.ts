@@ -2,7 +2,7 @@
 // connection every host resource carries, and minimal diffs.
 
 import * as pulumi from "@pulumi/pulumi";
-import { ConnectionArgs, ResolvedConnection, connectionSchema } from "./connection";
+import { ConnectionArgs, Connection, connectionSchema } from "./connection";
 import { Remote } from "./remote";
 import { openRemote } from "./ssh-transport";
 
@@ -13,7 +13,7 @@ export interface HostResourceArgs {
 }
 
 /** Opens (or reuses) a session to a box. Providers take one so tests can pass a fake. */
-export type RemoteOpener = (connection: ResolvedConnection) => Promise<Remote>;
+export type RemoteOpener = (connection: Connection) => Promise<Remote>;
 
 export const sshOpener: RemoteOpener = openRemote;
 

@@ -7,7 +7,7 @@
 // rebuilt under old state) and `up` runs it again.
 
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedConnection } from "./connection";
+import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, managedChanged, providerChanged, sameValue, sshOpener } from "./provider-kit";
 import { mustRun, namedError, remoteCommandError } from "./remote";
 
@@ -53,7 +53,7 @@ export interface RemoteCommandArgs extends HostResourceArgs {
 }
 
 interface CommandState {
-  connection: ResolvedConnection;
+  connection: Connection;
   create: string;
   update?: string;
   delete?: string;

@@ -4,7 +4,7 @@
 
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedConnection } from "./connection";
+import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { remoteCommandError, mustRun, shq } from "./remote";
 
@@ -50,7 +50,7 @@ export interface RemoteFileArgs extends HostResourceArgs {
 }
 
 interface FileState {
-  connection: ResolvedConnection;
+  connection: Connection;
   path: string;
   content: string;
   mode: string;

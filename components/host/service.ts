@@ -3,7 +3,7 @@
 // hash) restarts it. Delete puts back the enabled/running state it found.
 
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedConnection } from "./connection";
+import { Connection } from "./connection";
 import { DETECT_SERVICE_MANAGER, SERVICE_MANAGERS, ServiceManager, noServiceManager } from "./platform";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, remoteCommandError, lastLines, mustRun, shq } from "./remote";
@@ -37,7 +37,7 @@ export interface ServiceArgs extends HostResourceArgs {
 }
 
 interface ServiceState {
-  connection: ResolvedConnection;
+  connection: Connection;
   name: string;
   enabled: boolean;
   running: boolean | "unmanaged";

@@ -9,19 +9,45 @@
 
 import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import * as crypto from "crypto";
-import {
-  Endpoint,
-  ResolvedConnection,
-  describeEndpoint,
-  fingerprintOf,
-  hostKeyAlgorithmsFor,
-  keyTypeOf,
-  parseHostKey,
-  toEndpoint,
-} from "./connection";
+import { Connection, describeConnection, fingerprintOf, hostKeyAlgorithmsFor, keyTypeOf, parseHostKey } from "./connection";
 import { Remote, RunOptions, RunResult, namedError, shq } from "./remote";
 
 const MAX_CHANNELS = 8;
+
+/** A connection with its defaults applied: what this transport dials. */
+interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password?: string;
+  readonly privateKey?: string;
+  readonly privateKeyPassword?: string;
+  readonly agentSocketPath?: string;
+  readonly hostKey?: string;
+  readonly dangerouslySkipHostKeyCheck: boolean;
+  readonly dialErrorLimit: number;
+  readonly perDialTimeout: number;
+  readonly proxy?: Endpoint;
+}
+
+function toEndpoint(c: Connection | NonNullable<Connection["proxy"]>): Endpoint {
+  return {
+    host: c.host,
+    port: c.port ?? 22,
+    user: c.user ?? "root",
+    password: c.password,
+    privateKey: c.privateKey,
+    privateKeyPassword: c.privateKeyPassword,
+    agentSocketPath: c.agentSocketPath,
+    hostKey: c.hostKey,
+    dangerouslySkipHostKeyCheck: c.dangerouslySkipHostKeyCheck ?? false,
+    dialErrorLimit: c.dialErrorLimit ?? 3,
+    perDialTimeout: c.perDialTimeout ?? 15,
+    proxy: "proxy" in c && c.proxy ? toEndpoint(c.proxy) : undefined,
+  };
+}
+
+const describeEndpoint = (e: Endpoint): string => describeConnection(e);
 const DEFAULT_TIMEOUT_SECONDS = 600;
 
 /** The box presented a host key other than the pinned one. Never retried. */
@@ -88,7 +114,7 @@ function poolKey(e: Endpoint): string {
 }
 
 /** A pooled session to the box, opened on first use. */
-export async function openRemote(connection: ResolvedConnection): Promise<Remote> {
+export async function openRemote(connection: Connection): Promise<Remote> {
   const endpoint = toEndpoint(connection);
   const key = poolKey(endpoint);
   const sessions = pool().sessions;
@@ -107,7 +133,7 @@ export async function openRemote(connection: ResolvedConnection): Promise<Remote
  * A new connection outside the pool: proves that the box accepts new
  * sessions right now (the firewall's confirm step). The caller closes it.
  */
-export async function openFreshRemote(connection: ResolvedConnection): Promise<Remote & { close(): void }> {
+export async function openFreshRemote(connection: Connection): Promise<Remote & { close(): void }> {
   return SshSession.open(toEndpoint(connection), 1);
 }
 

@@ -3,7 +3,7 @@
 // systemd re-applies per-interface keys when the interface appears).
 
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedConnection } from "./connection";
+import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { remoteCommandError, mustRun, shq } from "./remote";
 
@@ -29,7 +29,7 @@ export interface SysctlArgs extends HostResourceArgs {
 }
 
 interface SysctlState {
-  connection: ResolvedConnection;
+  connection: Connection;
   key: string;
   value: string;
   persist: boolean;

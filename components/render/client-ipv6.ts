@@ -7,7 +7,8 @@
 // for outgoing connections) and `eui64` (stable addresses from the MAC, as in
 // the HOWTO, instead of the stack's default generation mode).
 
-const HEADER = "# Managed by ipv6gw (Pulumi). Changes made here are overwritten.";
+import { MANAGED_HEADER, checkIfname, renderError } from "./kit";
+
 
 /** A file to place on the box. */
 export interface RenderedFile {
@@ -30,21 +31,12 @@ export interface KeyValueEdit {
 }
 
 // Interface names end up in file names and config keys: no '/', no spaces.
-const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$/;
-
-function fail(what: string, field: string, problem: string, got: string, fix: string): never {
-  throw new Error(`${what}: '${field}' ${problem}, got ${got}; ${fix}`);
-}
-
 function checkInterface(what: string, name: string): void {
-  if (typeof name !== "string" || !IFNAME.test(name)) {
-    fail(what, "interface", "must be an interface name of 1-15 characters A-Z a-z 0-9 _ . @ - (not starting with . @ -)",
-      `'${String(name)}'`, "e.g. eth0 or enp1s0");
-  }
+  checkIfname(what, "interface", name, "e.g. eth0 or enp1s0");
 }
 
 function checkBool(what: string, field: string, v: unknown): void {
-  if (typeof v !== "boolean") fail(what, field, "must be true or false", String(v), "pass a boolean");
+  if (typeof v !== "boolean") renderError(what, field, "must be true or false", String(v), "pass a boolean");
 }
 
 /** Options of {@link renderIfcfgKeys}. */
@@ -99,7 +91,7 @@ export function renderNetworkManagerConf(options: NetworkManagerSlaacOptions): R
   checkBool(what, "privacy", options.privacy);
   checkBool(what, "eui64", options.eui64);
   const lines = [
-    HEADER,
+    MANAGED_HEADER,
     "# Defaults for profiles that leave these properties unset. ipv6.method cannot be defaulted here;",
     "# profiles use ipv6.method=auto (SLAAC) unless they say otherwise.",
     "[connection]",
@@ -129,11 +121,11 @@ export interface NetworkdSlaacOptions {
 export function renderNetworkdDropIn(options: NetworkdSlaacOptions): RenderedFile {
   const what = "systemd-networkd SLAAC drop-in";
   if (typeof options.networkFile !== "string" || !/^[A-Za-z0-9_@][A-Za-z0-9_.@-]*\.network$/.test(options.networkFile)) {
-    fail(what, "networkFile", "must be a bare .network file name", `'${String(options.networkFile)}'`, "e.g. 10-eth0.network");
+    renderError(what, "networkFile", "must be a bare .network file name", `'${String(options.networkFile)}'`, "e.g. 10-eth0.network");
   }
   checkBool(what, "privacy", options.privacy);
   checkBool(what, "eui64", options.eui64);
-  const lines = [HEADER, "[Network]", "IPv6AcceptRA=yes", `IPv6PrivacyExtensions=${options.privacy ? "yes" : "no"}`];
+  const lines = [MANAGED_HEADER, "[Network]", "IPv6AcceptRA=yes", `IPv6PrivacyExtensions=${options.privacy ? "yes" : "no"}`];
   if (options.eui64) {
     lines.push("IPv6LinkLocalAddressGenerationMode=eui64", "", "[IPv6AcceptRA]", "# Token= accumulates across files: clear, then set.",
       "Token=", "Token=eui64");
@@ -163,7 +155,7 @@ export function renderIfupdownStanza(options: IfupdownSlaacOptions): RenderedFil
   const what = "ifupdown SLAAC stanza";
   checkInterface(what, options.interface);
   checkBool(what, "privacy", options.privacy);
-  const lines = [HEADER, `iface ${options.interface} inet6 auto`];
+  const lines = [MANAGED_HEADER, `iface ${options.interface} inet6 auto`];
   if (options.privacy) lines.push("    privext 2");
   return { path: `/etc/network/interfaces.d/60-ipv6gw-${options.interface}`, content: `${lines.join("\n")}\n`, mode: 0o644 };
 }

@@ -11,8 +11,9 @@
 // file must be mode 0600) but never included in an error message.
 
 import { canonicalIpv6, isIpv4Address, isIpv6Address } from "../net/ipv6";
+import { ifnameProblem } from "../net/values";
+import { MANAGED_HEADER, renderErrorAt } from "./kit";
 
-const HEADER = "# Managed by ipv6gw (Pulumi). Changes made here are overwritten.";
 
 /** auth_method values: `any` tries PASSDSS-3DES-1, DIGEST-MD5, PLAIN in turn and never anonymous. */
 export type Gw6cAuthMethod = "anonymous" | "any" | "digest-md5" | "plain" | "passdss-3des-1";
@@ -158,8 +159,7 @@ const LOG_ROTATION_SIZES: readonly number[] = [16, 32, 128, 1024];
 const FACILITIES: readonly string[] = ["USER", "LOCAL0", "LOCAL1", "LOCAL2", "LOCAL3", "LOCAL4", "LOCAL5", "LOCAL6", "LOCAL7"];
 
 function fail(key: string, field: string, problem: string, got: string, fix: string): never {
-  const name = key === field ? `'${key}'` : `'${field}' (${key})`;
-  throw new Error(`gw6c.conf: ${name} ${problem}, got ${got}; ${fix}`);
+  return renderErrorAt("gw6c.conf", key === field ? `'${key}'` : `'${field}' (${key})`, problem, got, fix);
 }
 
 function quote(v: unknown): string {
@@ -187,9 +187,8 @@ function checkFilename(key: string, field: string, v: string): void {
 }
 
 function checkInterface(key: string, field: string, v: string): void {
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(v)) {
-    fail(key, field, "must be a Linux interface name of 1-15 characters A-Z a-z 0-9 _ . -", quote(v), "e.g. eth0, sit1 or tun");
-  }
+  const why = ifnameProblem(v);
+  if (why) fail(key, field, why, quote(v), "e.g. eth0, sit1 or tun");
 }
 
 /** Merges {@link GW6C_DEFAULTS} under the model. */
@@ -369,5 +368,5 @@ export function renderGw6cConf(model: Gw6cConf): string {
   validateGw6cConf(model);
   const v = values(resolveGw6cConf(model));
   const groups = GW6C_CONF_GROUPS.map((g) => [`# ${g.comment}`, ...g.keys.map((k) => `${k}=${v[k]}`)].join("\n"));
-  return `${HEADER}\n# gw6c 5.1 configuration, see gw6c.conf(5). The password below makes this file secret (mode 0600).\n\n${groups.join("\n\n")}\n`;
+  return `${MANAGED_HEADER}\n# gw6c 5.1 configuration, see gw6c.conf(5). The password below makes this file secret (mode 0600).\n\n${groups.join("\n\n")}\n`;
 }

@@ -10,7 +10,8 @@
 //   them behind;
 // - in router mode it starts its own radvd, so the distro's must not run.
 
-const HEADER = "# Managed by ipv6gw (Pulumi). Changes made here are overwritten.";
+import { MANAGED_HEADER, checkAbsolutePath, renderError } from "./kit";
+
 
 /** Default install directory, as in the HOWTO (`make ... install installdir=/usr/local/gw6c`). */
 export const GW6C_DEFAULT_INSTALL_DIR = "/usr/local/gw6c";
@@ -33,18 +34,11 @@ export interface ResolvedGw6cPaths {
   readonly binary: string;
 }
 
+
+
 // Paths end up unquoted in unit files and shell scripts: keep them plain.
-const SAFE_PATH = /^\/[A-Za-z0-9_.+/-]*$/;
-
-function fail(what: string, field: string, problem: string, got: string, fix: string): never {
-  throw new Error(`${what}: '${field}' ${problem}, got ${got}; ${fix}`);
-}
-
 function checkPath(what: string, field: string, path: string): void {
-  if (typeof path !== "string" || !SAFE_PATH.test(path) || path.split("/").includes("..") || (path.length > 1 && path.endsWith("/"))) {
-    fail(what, field, "must be an absolute path of characters A-Z a-z 0-9 _ . + - / without '..' or a trailing '/'",
-      `'${String(path)}'`, "use a plain path such as /usr/local/gw6c");
-  }
+  checkAbsolutePath(what, field, path, "use a plain path such as /usr/local/gw6c");
 }
 
 /** Applies defaults and checks the paths (absolute, plain characters). */
@@ -70,7 +64,7 @@ export interface Gw6cSystemdUnitOptions extends Gw6cServicePaths {
 
 function checkCount(what: string, field: string, v: number, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) {
-    fail(what, field, `must be an integer ${min}..${max}`, String(v), "pick a value in that range");
+    renderError(what, field, `must be an integer ${min}..${max}`, String(v), "pick a value in that range");
   }
 }
 
@@ -92,7 +86,7 @@ export function renderGw6cSystemdUnit(options: Gw6cSystemdUnitOptions = {}): str
   checkCount(what, "startLimitIntervalSec", interval, 1, 604800);
   checkCount(what, "startLimitBurst", burst, 1, 1000);
   const lines = [
-    HEADER,
+    MANAGED_HEADER,
     "[Unit]",
     "Description=gw6c IPv6 tunnel client (TSP)",
     "Documentation=man:gw6c(8) man:gw6c.conf(5)",
@@ -148,7 +142,7 @@ export function renderGw6cSysvInit(options: Gw6cInitScriptOptions = {}): string 
   const timeout = options.stopTimeoutSec ?? 30;
   checkCount(what, "stopTimeoutSec", timeout, 1, 3600);
   return `#!/bin/sh
-${HEADER}
+${MANAGED_HEADER}
 #
 # gw6c         Gateway6 client: IPv6 tunnel to a TSP broker
 #
@@ -277,7 +271,7 @@ export function renderGw6cOpenrc(options: Gw6cInitScriptOptions = {}): string {
   const timeout = options.stopTimeoutSec ?? 30;
   checkCount(what, "stopTimeoutSec", timeout, 1, 3600);
   return `#!/sbin/openrc-run
-${HEADER}
+${MANAGED_HEADER}
 
 description="Gateway6 client: IPv6 tunnel to a TSP broker"
 
@@ -328,7 +322,7 @@ const SERVICE_NAME = /^[A-Za-z0-9_.@-]+$/;
  */
 export function serviceRestartCommand(manager: ServiceManager, name: string): string {
   if (typeof name !== "string" || !SERVICE_NAME.test(name)) {
-    fail("service restart command", "name", "must be a service name of characters A-Z a-z 0-9 _ . @ -", `'${String(name)}'`, "e.g. gw6c");
+    renderError("service restart command", "name", "must be a service name of characters A-Z a-z 0-9 _ . @ -", `'${String(name)}'`, "e.g. gw6c");
   }
   switch (manager) {
     case "systemd":
@@ -339,7 +333,7 @@ export function serviceRestartCommand(manager: ServiceManager, name: string): st
       return `/sbin/rc-service ${name} restart`;
     default: {
       const never: never = manager;
-      return fail("service restart command", "manager", "must be systemd, sysv or openrc", `'${String(never)}'`, "pick one of those");
+      return renderError("service restart command", "manager", "must be systemd, sysv or openrc", `'${String(never)}'`, "pick one of those");
     }
   }
 }
@@ -364,13 +358,13 @@ export function gw6cWatchdogCronLine(options: Gw6cWatchdogOptions): string {
   const pidof = options.pidofPath ?? "/sbin/pidof";
   const cmd = options.restartCommand;
   if (typeof cmd !== "string" || cmd.trim() === "" || /[\r\n]/.test(cmd)) {
-    fail(what, "restartCommand", "must be a non-empty single-line command", JSON.stringify(cmd), "use serviceRestartCommand(manager, \"gw6c\")");
+    renderError(what, "restartCommand", "must be a non-empty single-line command", JSON.stringify(cmd), "use serviceRestartCommand(manager, \"gw6c\")");
   }
   if (cmd.includes("%")) {
-    fail(what, "restartCommand", "must not contain '%' (cron turns it into a newline)", `'${cmd}'`, "escape it as \\% or avoid it");
+    renderError(what, "restartCommand", "must not contain '%' (cron turns it into a newline)", `'${cmd}'`, "escape it as \\% or avoid it");
   }
   if (!/^(\S+\s+){4}\S+$/.test(schedule.trim()) || /[\r\n%]/.test(schedule)) {
-    fail(what, "schedule", "must be five cron fields", `'${schedule}'`, "e.g. \"0 * * * *\"");
+    renderError(what, "schedule", "must be five cron fields", `'${schedule}'`, "e.g. \"0 * * * *\"");
   }
   checkPath(what, "pidofPath", pidof);
   return `${schedule.trim()} ${pidof} gw6c >/dev/null || ${cmd.trim()}`;

@@ -5,8 +5,8 @@
 // config radvd would refuse at start fails here, at preview.
 
 import { canonicalIpv6, formatPrefix, ipv6ToBigInt, isIpv6Address, parsePrefix, prefixCovers } from "../net/ipv6";
+import { MANAGED_HEADER, checkIfname, renderError } from "./kit";
 
-const HEADER = "# Managed by ipv6gw (Pulumi). Changes made here are overwritten.";
 const INDENT = "    ";
 
 /** radvd's built-in defaults that validation depends on (radvd defaults.h, radvd.conf(5)). */
@@ -71,7 +71,6 @@ export interface RadvdConf {
   readonly interfaces: readonly RadvdInterface[];
 }
 
-const IFNAME = /^[A-Za-z0-9_.@-]{1,15}$/;
 const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const MAX_U32 = 0xffffffff;
 // radvd sends 0xffffffff for "infinity"; a finite lifetime must stay below it.
@@ -79,9 +78,6 @@ const MAX_FINITE_LIFETIME = MAX_U32 - 1;
 // Up to three addresses per RDNSS line: older radvd releases accept no more.
 const RDNSS_PER_LINE = 3;
 
-function fail(where: string, field: string, problem: string, got: string, fix: string): never {
-  throw new Error(`${where}: '${field}' ${problem}, got ${got}; ${fix}`);
-}
 
 function onOff(value: boolean): string {
   return value ? "on" : "off";
@@ -98,7 +94,7 @@ function lifetimeValue(v: number | "infinity"): number {
 function checkLifetime(where: string, field: string, v: number | "infinity" | undefined): void {
   if (v === undefined || v === "infinity") return;
   if (!Number.isInteger(v) || v < 0 || v > MAX_FINITE_LIFETIME) {
-    fail(where, field, `must be an integer 0..${MAX_FINITE_LIFETIME} seconds or "infinity"`, String(v), "fix the value");
+    renderError(where, field, `must be an integer 0..${MAX_FINITE_LIFETIME} seconds or "infinity"`, String(v), "fix the value");
   }
 }
 
@@ -107,18 +103,18 @@ function validatePrefix(where: string, p: RadvdPrefix): void {
   try {
     parsed = parsePrefix(p.prefix);
   } catch (e) {
-    fail(where, "prefix", "is not a valid IPv6 network prefix", `'${p.prefix}'`, (e as Error).message);
+    renderError(where, "prefix", "is not a valid IPv6 network prefix", `'${p.prefix}'`, (e as Error).message);
   }
   const text = formatPrefix(parsed);
   if (prefixCovers("fe80::/10", text) || prefixCovers("ff00::/8", text)) {
-    fail(where, "prefix", "must not be link-local or multicast", `'${p.prefix}'`, "advertise a global or unique local prefix");
+    renderError(where, "prefix", "must not be link-local or multicast", `'${p.prefix}'`, "advertise a global or unique local prefix");
   }
   if (p.autonomous && parsed.length !== 64) {
-    fail(where, "prefix", "must be a /64 when autonomous is true (SLAAC forms 64-bit interface identifiers)", `'${p.prefix}'`,
+    renderError(where, "prefix", "must be a /64 when autonomous is true (SLAAC forms 64-bit interface identifiers)", `'${p.prefix}'`,
       "advertise a /64 or set autonomous to false");
   }
   if (p.deprecated === true && (p.validLifetime !== undefined || p.preferredLifetime !== undefined)) {
-    fail(where, "deprecated", "excludes validLifetime and preferredLifetime (a deprecated prefix is sent with both 0)", "true",
+    renderError(where, "deprecated", "excludes validLifetime and preferredLifetime (a deprecated prefix is sent with both 0)", "true",
       "remove the lifetimes or set deprecated to false");
   }
   checkLifetime(where, "validLifetime", p.validLifetime);
@@ -126,25 +122,22 @@ function validatePrefix(where: string, p: RadvdPrefix): void {
   const valid = lifetimeValue(p.validLifetime ?? RADVD_DEFAULTS.validLifetime);
   const preferred = lifetimeValue(p.preferredLifetime ?? RADVD_DEFAULTS.preferredLifetime);
   if (preferred > valid) {
-    fail(where, "preferredLifetime", `must not exceed validLifetime (${p.validLifetime ?? `radvd default ${valid}`})`,
+    renderError(where, "preferredLifetime", `must not exceed validLifetime (${p.validLifetime ?? `radvd default ${valid}`})`,
       String(p.preferredLifetime ?? `radvd default ${preferred}`), "lower preferredLifetime or raise validLifetime");
   }
 }
 
 function validateInterface(iface: RadvdInterface, index: number): void {
-  if (typeof iface.name !== "string" || !IFNAME.test(iface.name) || iface.name === "." || iface.name === "..") {
-    fail(`radvd.conf interfaces[${index}]`, "name", "must be a Linux interface name of 1-15 characters A-Z a-z 0-9 _ . @ -",
-      `'${String(iface.name)}'`, "use the LAN interface name, e.g. eth0");
-  }
+  checkIfname(`radvd.conf interfaces[${index}]`, "name", iface.name, "use the LAN interface name, e.g. eth0");
   const where = `radvd.conf interface "${iface.name}"`;
   const max = iface.maxRtrAdvInterval ?? RADVD_DEFAULTS.maxRtrAdvInterval;
   if (iface.maxRtrAdvInterval !== undefined && !(Number.isFinite(max) && max >= 4 && max <= 1800)) {
-    fail(where, "maxRtrAdvInterval", "must be between 4 and 1800 seconds (radvd.conf(5))", String(iface.maxRtrAdvInterval),
+    renderError(where, "maxRtrAdvInterval", "must be between 4 and 1800 seconds (radvd.conf(5))", String(iface.maxRtrAdvInterval),
       "pick a value in that range");
   }
   const min = iface.minRtrAdvInterval ?? RADVD_DEFAULTS.minRtrAdvIntervalFactor * max;
   if (!Number.isFinite(min) || min < 3) {
-    fail(where, "minRtrAdvInterval",
+    renderError(where, "minRtrAdvInterval",
       iface.minRtrAdvInterval === undefined
         ? `defaults to 0.33 * maxRtrAdvInterval, which must be at least 3 seconds`
         : "must be at least 3 seconds (radvd.conf(5))",
@@ -152,47 +145,47 @@ function validateInterface(iface: RadvdInterface, index: number): void {
       iface.minRtrAdvInterval === undefined ? "set minRtrAdvInterval to 3 or raise maxRtrAdvInterval" : "raise it to 3 or more");
   }
   if (min > 0.75 * max) {
-    fail(where, "minRtrAdvInterval", `must be at most 0.75 * maxRtrAdvInterval (${0.75 * max})`, String(min),
+    renderError(where, "minRtrAdvInterval", `must be at most 0.75 * maxRtrAdvInterval (${0.75 * max})`, String(min),
       "lower minRtrAdvInterval or raise maxRtrAdvInterval");
   }
   if (iface.linkMtu !== undefined &&
     !(Number.isInteger(iface.linkMtu) && (iface.linkMtu === 0 || (iface.linkMtu >= 1280 && iface.linkMtu <= MAX_U32)))) {
-    fail(where, "linkMtu", "must be 0 (not advertised) or an integer of at least 1280 (the IPv6 minimum MTU)",
+    renderError(where, "linkMtu", "must be 0 (not advertised) or an integer of at least 1280 (the IPv6 minimum MTU)",
       String(iface.linkMtu), "use the LAN link MTU, e.g. 1500, or 1280 behind a tunnel");
   }
   if (iface.defaultLifetime !== undefined) {
     const d = iface.defaultLifetime;
     if (!Number.isInteger(d) || (d !== 0 && (d < max || d > 9000))) {
-      fail(where, "defaultLifetime", `must be 0 or an integer between maxRtrAdvInterval (${max}) and 9000 seconds`, String(d),
+      renderError(where, "defaultLifetime", `must be 0 or an integer between maxRtrAdvInterval (${max}) and 9000 seconds`, String(d),
         "use 0 to not be a default router, or a value in that range");
     }
   }
   if (!Array.isArray(iface.prefixes)) {
-    fail(where, "prefixes", "must be a list (it may be empty)", String(iface.prefixes), "pass [] or the prefixes to advertise");
+    renderError(where, "prefixes", "must be a list (it may be empty)", String(iface.prefixes), "pass [] or the prefixes to advertise");
   }
   const seen = new Set<string>();
   for (const p of iface.prefixes) {
     validatePrefix(`${where} prefix "${p.prefix}"`, p);
     const key = formatPrefix(parsePrefix(p.prefix));
-    if (seen.has(key)) fail(where, "prefixes", "lists a prefix twice", `'${key}'`, "list each prefix once");
+    if (seen.has(key)) renderError(where, "prefixes", "lists a prefix twice", `'${key}'`, "list each prefix once");
     seen.add(key);
   }
   const rdnss = new Set<string>();
   for (const server of iface.rdnss ?? []) {
     if (!isIpv6Address(server)) {
-      fail(where, "rdnss", "must contain IPv6 addresses", `'${server}'`, "give DNS servers as IPv6 addresses, e.g. 2001:db8::53");
+      renderError(where, "rdnss", "must contain IPv6 addresses", `'${server}'`, "give DNS servers as IPv6 addresses, e.g. 2001:db8::53");
     }
     const c = canonicalIpv6(server);
-    if (rdnss.has(c)) fail(where, "rdnss", "lists a server twice", `'${server}'`, "list each server once");
+    if (rdnss.has(c)) renderError(where, "rdnss", "lists a server twice", `'${server}'`, "list each server once");
     rdnss.add(c);
   }
   const dnssl = new Set<string>();
   for (const domain of iface.dnssl ?? []) {
     if (!isDnsName(domain)) {
-      fail(where, "dnssl", "must contain DNS domain names (letters, digits, hyphens; labels up to 63, names up to 253 characters)",
+      renderError(where, "dnssl", "must contain DNS domain names (letters, digits, hyphens; labels up to 63, names up to 253 characters)",
         `'${domain}'`, "give search domains like example.com");
     }
-    if (dnssl.has(domain.toLowerCase())) fail(where, "dnssl", "lists a domain twice", `'${domain}'`, "list each domain once");
+    if (dnssl.has(domain.toLowerCase())) renderError(where, "dnssl", "lists a domain twice", `'${domain}'`, "list each domain once");
     dnssl.add(domain.toLowerCase());
   }
 }
@@ -203,14 +196,14 @@ function validateInterface(iface: RadvdInterface, index: number): void {
  */
 export function validateRadvdConf(model: RadvdConf): void {
   if (!Array.isArray(model.interfaces) || model.interfaces.length === 0) {
-    fail("radvd.conf", "interfaces", "must list at least one interface", String(model.interfaces?.length ?? model.interfaces),
+    renderError("radvd.conf", "interfaces", "must list at least one interface", String(model.interfaces?.length ?? model.interfaces),
       "add the LAN interface to advertise on");
   }
   const names = new Set<string>();
   model.interfaces.forEach((iface, i) => {
     validateInterface(iface, i);
     if (names.has(iface.name)) {
-      fail("radvd.conf", "interfaces", "lists an interface twice", `'${iface.name}'`, "merge the two blocks into one");
+      renderError("radvd.conf", "interfaces", "lists an interface twice", `'${iface.name}'`, "merge the two blocks into one");
     }
     names.add(iface.name);
   });
@@ -265,5 +258,5 @@ export function renderRadvdConf(model: RadvdConf): string {
   validateRadvdConf(model);
   const interfaces = [...model.interfaces].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const blocks = interfaces.map((iface) => renderInterface(iface).join("\n"));
-  return `${HEADER}\n\n${blocks.join("\n\n")}\n`;
+  return `${MANAGED_HEADER}\n\n${blocks.join("\n\n")}\n`;
 }

@@ -3,8 +3,8 @@
 // around it, and HE's endpoint-update URL. Pure.
 
 import { canonicalIpv6, formatPrefix, isIpv4Address, parsePrefix } from "../net/ipv6";
+import { MANAGED_HEADER, checkAbsolutePath, checkIfname, renderError } from "./kit";
 
-const HEADER = "# Managed by ipv6gw (Pulumi). Changes made here are overwritten.";
 
 /** A 6in4 tunnel. */
 export interface Sit6in4Tunnel {
@@ -24,19 +24,8 @@ export interface Sit6in4Tunnel {
   readonly routes?: readonly string[];
 }
 
-const IFNAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}$/;
-// The script path goes into ExecStart= unquoted.
-const SAFE_PATH = /^\/[A-Za-z0-9_.+/-]*[A-Za-z0-9_.+-]$/;
-
-function fail(what: string, field: string, problem: string, got: string, fix: string): never {
-  throw new Error(`${what}: '${field}' ${problem}, got ${got}; ${fix}`);
-}
-
 function checkName(what: string, name: string): void {
-  if (typeof name !== "string" || !IFNAME.test(name) || name === "." || name === "..") {
-    fail(what, "name", "must be an interface name of 1-15 characters A-Z a-z 0-9 _ . - (not starting with '-')",
-      `'${String(name)}'`, "e.g. he-ipv6");
-  }
+  checkIfname(what, "name", name, "e.g. he-ipv6");
 }
 
 /** A tunnel with defaults applied and addresses canonical. */
@@ -64,12 +53,12 @@ export interface ResolvedSit6in4Tunnel {
 export function resolveSit6in4Tunnel(t: Sit6in4Tunnel): ResolvedSit6in4Tunnel {
   checkName("6in4 tunnel", t.name);
   const what = `6in4 tunnel "${t.name}"`;
-  if (!isIpv4Address(t.remoteV4)) fail(what, "remoteV4", "must be an IPv4 address", `'${t.remoteV4}'`, "use the broker's server IPv4 address");
+  if (!isIpv4Address(t.remoteV4)) renderError(what, "remoteV4", "must be an IPv4 address", `'${t.remoteV4}'`, "use the broker's server IPv4 address");
   if (t.localV4 !== undefined && !isIpv4Address(t.localV4)) {
-    fail(what, "localV4", "must be an IPv4 address", `'${t.localV4}'`, "use this box's uplink address, or leave it unset");
+    renderError(what, "localV4", "must be an IPv4 address", `'${t.localV4}'`, "use this box's uplink address, or leave it unset");
   }
   if (t.localV4 !== undefined && t.localV4 === t.remoteV4) {
-    fail(what, "localV4", "must differ from remoteV4", `'${t.localV4}'`, "use this box's own address");
+    renderError(what, "localV4", "must differ from remoteV4", `'${t.localV4}'`, "use this box's own address");
   }
   const slash = typeof t.clientV6 === "string" ? t.clientV6.indexOf("/") : -1;
   let clientV6 = "";
@@ -78,24 +67,24 @@ export function resolveSit6in4Tunnel(t: Sit6in4Tunnel): ResolvedSit6in4Tunnel {
     parsePrefix(t.clientV6, { normalize: true });
     clientV6 = `${canonicalIpv6(t.clientV6.slice(0, slash))}/${t.clientV6.slice(slash + 1)}`;
   } catch (e) {
-    fail(what, "clientV6", "must be an IPv6 address with length", `'${String(t.clientV6)}'`,
+    renderError(what, "clientV6", "must be an IPv6 address with length", `'${String(t.clientV6)}'`,
       `use the broker's client IPv6 address, e.g. 2001:db8:ffff::2/64 (${(e as Error).message})`);
   }
   const ttl = t.ttl ?? 255;
-  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) fail(what, "ttl", "must be an integer 1..255", String(ttl), "use 255");
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) renderError(what, "ttl", "must be an integer 1..255", String(ttl), "use 255");
   const mtu = t.mtu ?? 1480;
   if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 1480) {
-    fail(what, "mtu", "must be an integer 1280..1480 (IPv6 minimum; 1500 minus the 20-byte IPv4 header)", String(mtu),
+    renderError(what, "mtu", "must be an integer 1280..1480 (IPv6 minimum; 1500 minus the 20-byte IPv4 header)", String(mtu),
       "use 1480, or less if the uplink MTU is below 1500 (e.g. 1472 over PPPoE)");
   }
   const routes = (t.routes ?? ["::/0"]).map((r, i) => {
     try {
       return formatPrefix(parsePrefix(r));
     } catch (e) {
-      return fail(what, `routes[${i}]`, "must be an IPv6 prefix", `'${r}'`, (e as Error).message);
+      return renderError(what, `routes[${i}]`, "must be an IPv6 prefix", `'${r}'`, (e as Error).message);
     }
   });
-  if (new Set(routes).size !== routes.length) fail(what, "routes", "lists a prefix twice", `[${routes.join(", ")}]`, "list each once");
+  if (new Set(routes).size !== routes.length) renderError(what, "routes", "lists a prefix twice", `[${routes.join(", ")}]`, "list each once");
   return { name: t.name, remoteV4: t.remoteV4, localV4: t.localV4, clientV6, ttl, mtu, routes };
 }
 
@@ -128,7 +117,7 @@ export function renderSit6in4Script(tunnel: Sit6in4Tunnel): string {
   ];
   return [
     "#!/bin/sh",
-    HEADER,
+    MANAGED_HEADER,
     `# 6in4 tunnel ${t.name}: ${t.clientV6} over IPv4 ${t.localV4 ?? "(kernel-chosen source)"} -> ${t.remoteV4}.`,
     "# Usage: $0 up|down",
     "set -eu",
@@ -164,12 +153,11 @@ export interface Sit6in4UnitOptions {
 export function renderSit6in4Unit(options: Sit6in4UnitOptions): string {
   checkName("6in4 unit", options.name);
   const what = `6in4 unit "${options.name}"`;
-  if (typeof options.scriptPath !== "string" || !SAFE_PATH.test(options.scriptPath) || options.scriptPath.split("/").includes("..")) {
-    fail(what, "scriptPath", "must be an absolute path of characters A-Z a-z 0-9 _ . + - / without '..'", `'${String(options.scriptPath)}'`,
-      "e.g. /usr/local/sbin/ipv6gw-6in4-he-ipv6");
-  }
+  // The script path goes into ExecStart= unquoted.
+  checkAbsolutePath(what, "scriptPath", options.scriptPath, "e.g. /usr/local/sbin/ipv6gw-he-ipv6");
+
   return [
-    HEADER,
+    MANAGED_HEADER,
     "[Unit]",
     `Description=6in4 tunnel ${options.name} (sit)`,
     "Wants=network-online.target",
@@ -202,12 +190,12 @@ export interface HeUpdateUrlOptions {
 export function heUpdateUrl(options: HeUpdateUrlOptions): string {
   const id = String(options.tunnelId);
   if (!/^[0-9]{1,12}$/.test(id)) {
-    fail("HE update URL", "tunnelId", "must be the numeric tunnel ID", `'${id}'`, "copy it from the tunnel's page on tunnelbroker.net");
+    renderError("HE update URL", "tunnelId", "must be the numeric tunnel ID", `'${id}'`, "copy it from the tunnel's page on tunnelbroker.net");
   }
   let url = `https://ipv4.tunnelbroker.net/nic/update?hostname=${encodeURIComponent(id)}`;
   if (options.myip !== undefined) {
     if (!isIpv4Address(options.myip)) {
-      fail("HE update URL", "myip", "must be an IPv4 address", `'${options.myip}'`, "leave it unset to let HE use the source address");
+      renderError("HE update URL", "myip", "must be an IPv4 address", `'${options.myip}'`, "leave it unset to let HE use the source address");
     }
     url += `&myip=${encodeURIComponent(options.myip)}`;
   }

@@ -10,8 +10,8 @@
 // never put in an error message.
 
 import { canonicalIpv6, formatPrefix, isIpv4Address, isIpv6Address, parseIpv4, parsePrefix, prefixCovers } from "../net/ipv6";
+import { MANAGED_HEADER, renderError } from "./kit";
 
-const HEADER = "# Managed by ipv6gw (Pulumi). Changes made here are overwritten.";
 
 /** One `[Peer]`. */
 export interface WgQuickPeer {
@@ -51,7 +51,7 @@ const KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
 function fail(field: string, problem: string, got: string, fix: string): never {
-  throw new Error(`wg-quick config: '${field}' ${problem}, got ${got}; ${fix}`);
+  return renderError("wg-quick config", field, problem, got, fix);
 }
 
 function checkKey(field: string, key: string, secret: boolean): void {
@@ -168,7 +168,7 @@ export function validateWgQuickConf(model: WgQuickConf): void {
 export function renderWgQuickConf(model: WgQuickConf): string {
   validateWgQuickConf(model);
   const routes = (model.routes ?? ["::/0"]).map((r, i) => ipPrefix(`routes[${i}]`, r, true));
-  const lines = [HEADER, "[Interface]", `PrivateKey = ${model.privateKey}`,
+  const lines = [MANAGED_HEADER, "[Interface]", `PrivateKey = ${model.privateKey}`,
     `Address = ${model.addresses.map((a, i) => ipPrefix(`addresses[${i}]`, a, false)).join(", ")}`];
   if (model.listenPort !== undefined) lines.push(`ListenPort = ${model.listenPort}`);
   if (model.mtu !== undefined) lines.push(`MTU = ${model.mtu}`);
@@ -209,7 +209,7 @@ export interface WgQuickUserspaceOptions {
  */
 export function renderWgQuickUserspaceDropIn(options: WgQuickUserspaceOptions = {}): string {
   const impl = options.implementation ?? "wireguard-go";
-  const lines = [HEADER, "# This kernel has no wireguard module: wg-quick runs a userspace implementation over /dev/net/tun.", "[Service]",
+  const lines = [MANAGED_HEADER, "# This kernel has no wireguard module: wg-quick runs a userspace implementation over /dev/net/tun.", "[Service]",
     `Environment=WG_QUICK_USERSPACE_IMPLEMENTATION=${impl}`];
   switch (impl) {
     case "wireguard-go":

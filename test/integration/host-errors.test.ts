@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { labSh, loadLab } from "../../lab/client";
-import { ResolvedConnection } from "../../components/host/connection";
+import { Connection } from "../../components/host/connection";
 import { PackagesProvider } from "../../components/host/packages";
 import { ServiceProvider } from "../../components/host/service";
 import { SysctlProvider } from "../../components/host/sysctl";
@@ -16,7 +16,7 @@ jest.setTimeout(120_000);
 
 const lab = loadLab();
 const key = fs.readFileSync(lab.sshPrivateKeyPath, "utf8");
-const box = (name: string, user = "root"): ResolvedConnection => {
+const box = (name: string, user = "root"): Connection => {
   const b = lab.boxes[name as keyof typeof lab.boxes]!;
   return { host: b.host, port: b.port, user, hostKey: b.hostKey, privateKey: key, dialErrorLimit: 1, perDialTimeout: 5 };
 };

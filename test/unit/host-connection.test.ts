@@ -1,4 +1,4 @@
-import { connectionSchema, describeEndpoint, fingerprintOf, hostKeyAlgorithmsFor, parseHostKey, toEndpoint } from "../../components/host/connection";
+import { connectionSchema, describeConnection, fingerprintOf, hostKeyAlgorithmsFor, parseHostKey } from "../../components/host/connection";
 import { zodFailures } from "../../components/host/provider-kit";
 import { sudoRefusal } from "../../components/host/ssh-transport";
 import { connection } from "./fake-remote";
@@ -59,12 +59,9 @@ describe("host keys", () => {
   });
 });
 
-describe("endpoints", () => {
-  it("applies defaults and brackets IPv6 literals", () => {
-    const e = toEndpoint({ host: "2001:db8:ffff::1", privateKey: "k", proxy: { host: "198.51.100.1", user: "admin", port: 2222 } });
-    expect(e.port).toBe(22);
-    expect(e.user).toBe("root");
-    expect(describeEndpoint(e)).toBe("root@[2001:db8:ffff::1]:22 (via admin@198.51.100.1:2222)");
+describe("describing a connection", () => {
+  it("applies the defaults (root, port 22) and brackets IPv6 literals", () => {
+    expect(describeConnection({ host: "2001:db8:ffff::1", proxy: { host: "198.51.100.1", user: "admin", port: 2222 } })).toBe("root@[2001:db8:ffff::1]:22 (via admin@198.51.100.1:2222)");
   });
 });
 

@@ -104,9 +104,9 @@ describe("renderSit6in4Script", () => {
   });
 
   it.each<[string, Sit6in4Tunnel, string]>([
-    ["a name over 15 characters", { ...HE, name: "he-ipv6-tunnel-01" }, "6in4 tunnel: 'name' must be an interface name of 1-15 characters"],
-    ["a name starting with '-'", { ...HE, name: "-he" }, "'name' must be an interface name"],
-    ["a name with a shell character", { ...HE, name: "he;reboot" }, "'name' must be an interface name"],
+    ["a name over 15 characters", { ...HE, name: "he-ipv6-tunnel-01" }, "6in4 tunnel: 'name' must be a Linux interface name of 1-15 characters"],
+    ["a name starting with '-'", { ...HE, name: "-he" }, "'name' must be a Linux interface name"],
+    ["a name with a shell character", { ...HE, name: "he;reboot" }, "'name' must be a Linux interface name"],
     ["a bad remote", { ...HE, remoteV4: "198.51.100" }, `6in4 tunnel "he-ipv6": 'remoteV4' must be an IPv4 address, got '198.51.100'`],
     ["an IPv6 remote", { ...HE, remoteV4: "2001:db8::1" }, "'remoteV4' must be an IPv4 address"],
     ["a bad local", { ...HE, localV4: "198.51.100.256" }, "'localV4' must be an IPv4 address, got '198.51.100.256'"],
@@ -125,7 +125,7 @@ describe("renderSit6in4Script", () => {
   it.each<[string, { name: string; scriptPath: string }, string]>([
     ["a relative script path", { name: "he-ipv6", scriptPath: "sbin/he" }, `6in4 unit "he-ipv6": 'scriptPath' must be an absolute path`],
     ["a script path with a space", { name: "he-ipv6", scriptPath: "/usr/local/sbin/he up" }, "'scriptPath' must be an absolute path"],
-    ["a bad unit name", { name: "he ipv6", scriptPath: "/x" }, "6in4 unit: 'name' must be an interface name"],
+    ["a bad unit name", { name: "he ipv6", scriptPath: "/x" }, "6in4 unit: 'name' must be a Linux interface name"],
   ])("unit rejects %s", (_d, options, fragment) => {
     expect(() => renderSit6in4Unit(options)).toThrow(fragment);
   });
