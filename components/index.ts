@@ -1,19 +1,22 @@
 // The library: components for a firewalled IPv6 gateway, applied over SSH.
-export { Ipv6Site, Ipv6SiteArgs, TunnelSpec, ClientSpec, siteProblems } from "./site";
-export { GatewayHost, GatewayHostArgs } from "./gateway/gateway-host";
-export { Firewall, FirewallArgs, UserRule, firewallTable } from "./firewall/firewall";
+// Each component exports its args schema (zod, defaults and descriptions in
+// it) beside the class; `...Problems` functions are the pure checks.
+export { Ipv6Site, Ipv6SiteArgs, TunnelSpec, ClientSpec, ipv6SiteArgsSchema, planSite, siteProblems, parseSiteArgs } from "./site";
+export { GatewayHost, GatewayHostArgs, gatewayHostArgsSchema } from "./gateway/gateway-host";
+export { Firewall, FirewallArgs, UserRule, firewallArgsSchema, firewallTable } from "./firewall/firewall";
 export { Ip6tablesRuleset } from "./firewall/ruleset";
 export { FirewallRule } from "./firewall/rule";
 export { renderFilterTable } from "./firewall/render-ruleset";
-export { WireguardTunnel } from "./tunnel/wireguard-tunnel";
-export { Gw6cTunnel } from "./tunnel/gw6c-tunnel";
-export { Sit6in4Tunnel } from "./tunnel/sit6in4-tunnel";
-export { Radvd } from "./lan/radvd";
+export { WireguardTunnel, WireguardTunnelArgs, wireguardTunnelArgsSchema } from "./tunnel/wireguard-tunnel";
+export { Gw6cTunnel, Gw6cTunnelArgs, gw6cTunnelArgsSchema } from "./tunnel/gw6c-tunnel";
+export { Sit6in4Tunnel, Sit6in4TunnelArgs, sit6in4TunnelArgsSchema } from "./tunnel/sit6in4-tunnel";
+export { Radvd, RadvdArgs, radvdArgsSchema } from "./lan/radvd";
 export { LanAddress } from "./lan/lan-address";
-export { Ipv6Client } from "./lan/ipv6-client";
+export { Ipv6Client, Ipv6ClientArgs, ipv6ClientArgsSchema } from "./lan/ipv6-client";
 export { UlaPrefix } from "./lan/ula-prefix";
-export { Checks } from "./checks/checks";
+export { Checks, ChecksArgs, checksArgsSchema } from "./checks/checks";
 export { parseSiteConfig, siteConfigSchema, SECRET_KEYS } from "./config";
+export { Problem } from "./problems";
 export { loadSiteArgs } from "./stack-config";
 export * as host from "./host";
 export * as net from "./net";

@@ -7,7 +7,9 @@
 // (a module-level zod object does not serialize, pulumi/pulumi#5294) and use
 // the predicates of net/values.ts directly.
 
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import type { HostFactsData } from "./host/host-facts";
 import {
   absolutePathProblem,
   addressMatchProblem,
@@ -92,8 +94,17 @@ export const portOrRange = z.union([z.number(), z.string()], { error: "must be a
   if (why) ctx.addIssue({ code: "custom", message: why });
 });
 
-/** One issue of a failed parse as "<root>.<path>: <message>". */
-export function issueLine(root: string, issue: { path: readonly PropertyKey[]; message: string }): string {
-  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-  return `${root}${path}: ${issue.message}`;
+/**
+ * A value the schema does not look into: a pulumi.Input (a connection, a
+ * secret, another resource's output) that reaches the providers as it is.
+ * Required unless made `.optional()`.
+ */
+export function inputOf<T>(what: string) {
+  return z.custom<pulumi.Input<T>>((v) => v !== undefined && v !== null, { error: `is required: ${what}` });
 }
+
+/** A box's facts as host.getHostFacts() reads them. */
+export const factsValue = z.custom<HostFactsData>(
+  (v) => typeof v === "object" && v !== null && Array.isArray((v as HostFactsData).interfaces) && typeof (v as HostFactsData).features === "object",
+  { error: "must be the box's facts, as host.getHostFacts(connection) reads them" },
+);

@@ -2,157 +2,180 @@
 //
 // Order is the HOWTO's (steps 15-20): the firewall is in place before
 // forwarding is on and before the tunnel brings a global prefix, so the LAN
-// is never reachable from outside unfiltered. Everything is checked before
-// the first resource is registered, because the engine starts applying
+// is never reachable from outside unfiltered.
+//
+// Construction is parse, check, plan, create. Every mistake in the args and
+// everything the boxes cannot do is found before the first resource (this
+// component included) is registered, because the engine starts applying
 // resources while the program still runs: a late error would leave the box
-// half-built.
+// half-built. The plan (planSite) is pure; the constructor only creates what
+// it says.
 
 import * as pulumi from "@pulumi/pulumi";
-import { Checks } from "./checks/checks";
+import { z } from "zod";
+import { childOf } from "./child-options";
+import { Checks, checksSettingsShape } from "./checks/checks";
 import { ProbeResult } from "./checks/site-probe";
-import { Firewall, UserRule, firewallTable } from "./firewall/firewall";
-import { Preset } from "./firewall/presets";
-import { GatewayHost } from "./gateway/gateway-host";
+import { Firewall, firewallBoxProblems, firewallSettingsProblems, firewallSettingsShape } from "./firewall/firewall";
+import { GatewayHost, gatewaySettingsProblems, gatewaySettingsShape } from "./gateway/gateway-host";
+import { gatewayProblems } from "./gateway/preflight";
 import { ConnectionArgs } from "./host/connection";
 import { HostFactsData } from "./host/host-facts";
-import { persistencePlan } from "./firewall/persistence";
-import { Ipv6Client } from "./lan/ipv6-client";
+import { Ipv6Client, clientSettingsShape, ipv6ClientProblems } from "./lan/ipv6-client";
 import { LanAddress } from "./lan/lan-address";
-import { Radvd, radvdModel } from "./lan/radvd";
+import { Radvd, radvdProblems, radvdSettingsShape } from "./lan/radvd";
 import { UlaPrefix } from "./lan/ula-prefix";
-import { interfaceAddress, subnet } from "./net/ipv6";
-import { GatewayNeeds, gatewayProblems } from "./preflight";
-import { validateGw6cConf } from "./render/gw6c-conf";
-import { validateRadvdConf } from "./render/radvd-conf";
-import { resolveSit6in4Tunnel } from "./render/sit6in4";
-import { validateWgQuickConf } from "./render/wireguard";
-import { Gw6cTunnel, Gw6cTunnelArgs } from "./tunnel/gw6c-tunnel";
-import { Sit6in4Tunnel, Sit6in4TunnelArgs } from "./tunnel/sit6in4-tunnel";
+import { interfaceAddress, parsePrefix, prefixCovers, subnet } from "./net/ipv6";
+import { prefixProblem } from "./net/values";
+import { Problem, parseArgs, problem, under } from "./problems";
+import { factsValue, inputOf, ipv6Prefix, port, prefix64, slug, strictObject } from "./schema-kit";
+import { Gw6cTunnel, gw6cSettingsShape, gw6cTunnelProblems } from "./tunnel/gw6c-tunnel";
+import { Sit6in4Tunnel, heUpdateSettingsShape, sit6in4SettingsShape, sit6in4TunnelProblems } from "./tunnel/sit6in4-tunnel";
 import { TunnelOutputs } from "./tunnel/tunnel";
-import { WireguardTunnel, WireguardTunnelArgs } from "./tunnel/wireguard-tunnel";
-import { resourceError } from "./user-error";
+import { WireguardTunnel, wireguardSettingsShape, wireguardTunnelProblems } from "./tunnel/wireguard-tunnel";
 
-/** A tunnel as the site takes it: the driver's args without what the site supplies. */
-export type WireguardTunnelSpec = { readonly kind: "wireguard" } & Omit<WireguardTunnelArgs, "connection" | "facts" | "lanPrefix">;
-export type Gw6cTunnelSpec = { readonly kind: "gw6c" } & Omit<Gw6cTunnelArgs, "connection" | "facts" | "lanInterface">;
-export type Sit6in4TunnelSpec = { readonly kind: "sit6in4" } & Omit<Sit6in4TunnelArgs, "connection" | "facts" | "lanPrefix">;
+/** The LAN as a site's owner describes it (the stack file's `lan`). */
+export const lanSettingsShape = {
+  prefix: prefix64.optional().describe("the /64 advertised on the LAN; default the first /64 of the routed prefix (or gw6c's expectedPrefix)"),
+  ula: z
+    .union([z.boolean(), ipv6Prefix.refine((p) => prefixProblem(p) !== undefined || (parsePrefix(p).length === 48 && prefixCovers("fc00::/7", p)), "must be a ULA /48 inside fc00::/7 (RFC 4193)")])
+    .default(false)
+    .describe("also advertise an RFC 4193 ULA /64: true generates a /48 once, or give the /48"),
+};
 
-export type TunnelSpec = WireguardTunnelSpec | Gw6cTunnelSpec | Sit6in4TunnelSpec;
+/** Names a client cannot take: the checklist's other vantage points. */
+export const RESERVED_CLIENT_NAMES = ["gateway", "outside"] as const;
 
-export interface ClientSpec {
-  readonly name: string;
-  readonly connection: pulumi.Input<ConnectionArgs>;
-  /** The client's facts (getHostFacts), for its MAC and network stack. */
-  readonly facts: HostFactsData;
-  /** Defaults to "eth0". */
-  readonly interface?: string;
-  /** Defaults to false. */
-  readonly privacy?: boolean;
-  readonly networkFile?: string;
-}
+const connection = inputOf<ConnectionArgs>("the connection");
 
-export interface Ipv6SiteArgs {
-  readonly gateway: {
-    readonly connection: pulumi.Input<ConnectionArgs>;
-    readonly facts: HostFactsData;
-    /** Defaults to "eth0". */
-    readonly lanInterface?: string;
-    readonly uplinkInterface?: string;
-    readonly uplinkAutoconf?: boolean;
-  };
-  readonly tunnel: TunnelSpec;
-  readonly lan?: {
-    /** The LAN /64. Defaults to the first /64 of the routed prefix (or gw6c's expectedPrefix). */
-    readonly prefix?: string;
-    /** Also advertise a ULA /64: true generates a /48 once (RFC 4193), or give one. Defaults to false. */
-    readonly ula?: boolean | string;
-  };
-  readonly radvd?: { readonly minInterval?: number; readonly maxInterval?: number; readonly rdnss?: readonly string[]; readonly dnssl?: readonly string[] };
-  readonly firewall?: {
-    /** Defaults to "howto". */
-    readonly preset?: Preset;
-    /** Defaults to true. */
-    readonly icmpv6?: boolean;
-    readonly rules?: readonly UserRule[];
-    /** Defaults to 60. */
-    readonly rollbackSeconds?: number;
-    /** Defaults to true. */
-    readonly clampMss?: boolean;
-  };
-  readonly clients?: readonly ClientSpec[];
-  /** The HOWTO's checklist after every change; omit to skip. */
-  readonly checks?: {
-    readonly pingTarget: string;
-    readonly httpUrl?: string;
-    readonly outside?: { readonly connection: pulumi.Input<ConnectionArgs>; readonly port?: number };
-  };
-}
+export const ipv6SiteArgsSchema = strictObject({
+  gateway: strictObject({ ...gatewaySettingsShape, connection, facts: factsValue }),
+  tunnel: z.discriminatedUnion("kind", [
+    strictObject({ ...wireguardSettingsShape, privateKey: inputOf<string>("the gateway's WireGuard private key (a secret)") }),
+    strictObject({ ...gw6cSettingsShape, password: inputOf<string>("the broker account's password (a secret)").optional() }),
+    strictObject({ ...sit6in4SettingsShape, heUpdate: strictObject({ ...heUpdateSettingsShape, updateKey: inputOf<string>("the tunnel's update key (a secret)") }).optional() }),
+  ]),
+  lan: strictObject(lanSettingsShape).prefault({}),
+  radvd: strictObject(radvdSettingsShape).prefault({}),
+  firewall: strictObject(firewallSettingsShape).prefault({}),
+  clients: z.array(strictObject({ name: slug, ...clientSettingsShape, connection, facts: factsValue })).default([]),
+  checks: strictObject({ ...checksSettingsShape, outside: strictObject({ connection, port: port.default(80) }).optional() })
+    .optional()
+    .describe("the HOWTO's checklist after every change; omit to skip"),
+});
+
+export type Ipv6SiteArgs = z.input<typeof ipv6SiteArgsSchema>;
+export type SiteSettings = z.output<typeof ipv6SiteArgsSchema>;
+export type TunnelSpec = Ipv6SiteArgs["tunnel"];
+export type ClientSpec = NonNullable<Ipv6SiteArgs["clients"]>[number];
+
+/** The parts of a site's settings these checks look at: the same in the stack file and in the library's args. */
+type SettingsView = {
+  gateway: { lanInterface: string; uplinkInterface?: string; uplinkAutoconf: boolean };
+  tunnel: { kind: "wireguard" | "sit6in4"; routedPrefix?: string } | { kind: "gw6c"; hostType: "host" | "router"; expectedPrefix?: string };
+  lan: { prefix?: string; ula: boolean | string };
+  firewall: Pick<SiteSettings["firewall"], "preset" | "rules">;
+  clients: readonly { name: string }[];
+};
 
 /** The LAN /64 when it is known without asking the box. */
-export function staticLanPrefix(args: Pick<Ipv6SiteArgs, "lan" | "tunnel">): string | undefined {
-  if (args.lan?.prefix) return args.lan.prefix;
-  switch (args.tunnel.kind) {
+export function staticLanPrefix(s: Pick<SettingsView, "lan" | "tunnel">): string | undefined {
+  if (s.lan.prefix) return s.lan.prefix;
+  switch (s.tunnel.kind) {
     case "wireguard":
     case "sit6in4":
-      return subnet(args.tunnel.routedPrefix, 0, 64);
+      return s.tunnel.routedPrefix ? subnet(s.tunnel.routedPrefix, 0, 64) : undefined;
     case "gw6c":
-      return args.tunnel.expectedPrefix;
+      return s.tunnel.expectedPrefix;
   }
-}
-
-export function gatewayNeeds(args: Ipv6SiteArgs): GatewayNeeds {
-  return {
-    lanInterface: args.gateway.lanInterface ?? "eth0",
-    uplinkInterface: args.gateway.uplinkInterface,
-    tunnel: args.tunnel.kind,
-    gw6cTunnelMode: args.tunnel.kind === "gw6c" ? args.tunnel.conf.tunnelMode : undefined,
-  };
 }
 
 /**
- * Every problem the site's args have, found without touching a box or
- * registering a resource. Pure.
+ * What is wrong across the sections of a site's settings, found without any
+ * box: shared by the stack file's schema and the component. Pure.
  */
-export function siteProblems(args: Ipv6SiteArgs): string[] {
-  const problems = gatewayProblems(args.gateway.facts, gatewayNeeds(args)).map((p) => `gateway: ${p}`);
-  const attempt = (what: string, f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      problems.push(`${what}: ${(e as Error).message}`);
-    }
-  };
-  const lanInterface = args.gateway.lanInterface ?? "eth0";
-  const lanPrefix = staticLanPrefix(args);
-  const preset = args.firewall?.preset ?? "howto";
-  if (preset === "rfc4890" && !lanPrefix) problems.push("firewall: the rfc4890 preset needs the LAN prefix for its anti-spoofing rules (BCP 38): set lan.prefix or the tunnel's expectedPrefix");
-  attempt("firewall", () => firewallTable({ ...args.firewall, lanInterface, lanPrefixes: lanPrefix ? [lanPrefix] : undefined }));
-  attempt("firewall", () => persistencePlan(args.gateway.facts));
-  const t = args.tunnel;
-  if (t.kind === "wireguard") {
-    attempt("tunnel", () =>
-      validateWgQuickConf({
-        // A well-formed stand-in: the real key is secret and checked where it is rendered.
-        privateKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        addresses: [t.address],
-        mtu: t.mtu,
-        peers: [{ publicKey: t.peerPublicKey, endpoint: t.endpoint, allowedIps: ["::/0"], persistentKeepalive: t.persistentKeepalive }],
-      }),
-    );
-  } else if (t.kind === "gw6c") {
-    attempt("tunnel", () => validateGw6cConf({ ...t.conf, passwd: t.conf.authMethod === "anonymous" ? "" : "x", ifPrefix: lanInterface, gw6Dir: t.installDir ?? "/usr/local/gw6c" }));
-  } else {
-    attempt("tunnel", () => resolveSit6in4Tunnel({ name: t.interface ?? "he-ipv6", remoteV4: t.serverIpv4, localV4: t.clientIpv4, clientV6: t.clientIpv6, mtu: t.mtu, ttl: t.ttl }));
+export function siteSettingsProblems(s: SettingsView): Problem[] {
+  const problems: Problem[] = [...under(["gateway"], gatewaySettingsProblems(s.gateway)), ...under(["firewall"], firewallSettingsProblems(s.firewall))];
+  const names = new Set<string>();
+  s.clients.forEach((c, i) => {
+    if (names.has(c.name)) problems.push(problem(["clients", i, "name"], `'${c.name}' is used twice`));
+    if ((RESERVED_CLIENT_NAMES as readonly string[]).includes(c.name)) problems.push(problem(["clients", i, "name"], `'${c.name}' is reserved for the checklist's own vantage point; pick another name`));
+    names.add(c.name);
+  });
+  const t = s.tunnel;
+  if ((t.kind === "wireguard" || t.kind === "sit6in4") && t.routedPrefix && s.lan.prefix && !prefixCovers(t.routedPrefix, s.lan.prefix)) {
+    problems.push(problem(["lan", "prefix"], `is ${s.lan.prefix}, outside the tunnel's routed prefix ${t.routedPrefix}: the far end routes only that prefix here, so the LAN would be unreachable; pick a /64 inside it`));
   }
-  const ownsRadvd = t.kind === "gw6c" && (t.conf.hostType ?? "host") === "router";
-  if (!ownsRadvd) attempt("radvd", () => validateRadvdConf(radvdModel({ lanInterface, ...args.radvd }, [lanPrefix ?? "2001:db8::/64"])));
-  for (const c of args.clients ?? []) {
-    const ifname = c.interface ?? "eth0";
-    if (!c.facts.interfaces.some((i) => i.name === ifname && i.mac)) problems.push(`client ${c.name}: interface '${ifname}' does not exist or has no MAC`);
-    if (!c.facts.ipv6Enabled) problems.push(`client ${c.name}: IPv6 is disabled`);
-    if (c.facts.networkStack === "networkd" && !c.networkFile) problems.push(`client ${c.name}: uses systemd-networkd; set networkFile`);
+  if (t.kind === "gw6c") {
+    if (t.hostType === "host" && !s.lan.prefix) problems.push(problem(["tunnel", "hostType"], "host mode gets no prefix for the LAN; use hostType router, or give lan.prefix"));
+    if (t.expectedPrefix && s.lan.prefix && t.expectedPrefix !== s.lan.prefix) {
+      problems.push(problem(["lan", "prefix"], `is ${s.lan.prefix} but tunnel.expectedPrefix says the broker delegates ${t.expectedPrefix}; give one of them`));
+    }
+  }
+  if (s.firewall.preset === "rfc4890" && !staticLanPrefix(s)) {
+    problems.push(problem(["firewall", "preset"], "rfc4890 needs the LAN prefix at preview for its anti-spoofing rules (BCP 38): give lan.prefix or the tunnel's expectedPrefix"));
   }
   return problems;
+}
+
+/** Everything wrong with a site's (parsed) args and its boxes. Pure. */
+export function siteProblems(s: SiteSettings): Problem[] {
+  const plan = planSite(s);
+  const facts = s.gateway.facts as HostFactsData;
+  const t = s.tunnel;
+  const needs = { lanInterface: plan.lanInterface, uplinkInterface: s.gateway.uplinkInterface, tunnel: t.kind, gw6cTunnelMode: t.kind === "gw6c" ? t.tunnelMode : undefined };
+  const tunnelProblems =
+    t.kind === "wireguard"
+      ? wireguardTunnelProblems({ ...t, facts, lanPrefix: s.lan.prefix })
+      : t.kind === "gw6c"
+        ? gw6cTunnelProblems({ ...t, facts, lanInterface: plan.lanInterface })
+        : sit6in4TunnelProblems({ ...t, facts, lanPrefix: s.lan.prefix });
+  return [
+    ...siteSettingsProblems(s),
+    ...under(["gateway"], gatewayProblems(facts, needs)),
+    ...under(["firewall"], firewallBoxProblems(facts)),
+    ...under(["tunnel"], tunnelProblems),
+    ...(plan.radvd ? under(["radvd"], radvdProblems({ ...s.radvd, lanInterface: plan.lanInterface })) : []),
+    ...s.clients.flatMap((c, i) => under(["clients", i], ipv6ClientProblems(c))),
+  ];
+}
+
+/** What the site builds, decided from its settings alone. */
+export interface SitePlan {
+  readonly lanInterface: string;
+  /** The LAN /64 when known at preview; otherwise the tunnel learns it at apply. */
+  readonly staticLanPrefix?: string;
+  /** The LAN prefixes the firewall's anti-spoofing rules name (rfc4890). */
+  readonly firewallLanPrefixes?: string[];
+  /** Whether the tunnel client runs radvd and puts <prefix>::1 on the LAN itself (gw6c in router mode). */
+  readonly tunnelOwnsLan: boolean;
+  /** Whether we run radvd and hold the gateway's LAN address. */
+  readonly radvd: boolean;
+  readonly lanAddress: boolean;
+  /** A ULA /48 to generate, one given, or none. */
+  readonly ula: "generate" | string | undefined;
+  readonly checks: boolean;
+}
+
+/** The site's plan. Pure. */
+export function planSite(s: Pick<SiteSettings, "gateway" | "tunnel" | "lan" | "checks">): SitePlan {
+  const known = staticLanPrefix(s);
+  const tunnelOwnsLan = s.tunnel.kind === "gw6c" && s.tunnel.hostType === "router";
+  return {
+    lanInterface: s.gateway.lanInterface,
+    staticLanPrefix: known,
+    firewallLanPrefixes: known ? [known] : undefined,
+    tunnelOwnsLan,
+    radvd: !tunnelOwnsLan,
+    lanAddress: !tunnelOwnsLan,
+    ula: s.lan.ula === false ? undefined : s.lan.ula === true ? "generate" : s.lan.ula,
+    checks: s.checks !== undefined,
+  };
+}
+
+/** Parses a site's args and checks them against its boxes; throws one error listing every problem. */
+export function parseSiteArgs(name: string, args: Ipv6SiteArgs): SiteSettings {
+  return parseArgs(`Ipv6Site "${name}"`, ipv6SiteArgsSchema, args, siteProblems);
 }
 
 export class Ipv6Site extends pulumi.ComponentResource {
@@ -172,83 +195,75 @@ export class Ipv6Site extends pulumi.ComponentResource {
   readonly tunnel: TunnelOutputs;
 
   constructor(name: string, args: Ipv6SiteArgs, opts?: pulumi.ComponentResourceOptions) {
+    const s = parseSiteArgs(name, args);
+    const plan = planSite(s);
     super("ipv6gw:site:Ipv6Site", name, {}, opts);
-    const problems = siteProblems(args);
-    if (problems.length > 0) {
-      throw resourceError(`Ipv6Site "${name}" cannot be built as configured:\n${problems.map((p) => `  - ${p}`).join("\n")}`, this);
-    }
-    const conn = args.gateway.connection;
-    const facts = args.gateway.facts;
-    const lanInterface = args.gateway.lanInterface ?? "eth0";
-    const known = staticLanPrefix(args);
-    const fw = args.firewall ?? {};
+    const conn = s.gateway.connection;
+    const facts = s.gateway.facts as HostFactsData;
+    const lanInterface = plan.lanInterface;
 
     // Steps 16-19 first: nothing global reaches the LAN before the firewall stands.
-    const firewall = new Firewall(
-      `${name}-firewall`,
-      { connection: conn, facts, preset: fw.preset, lanInterface, icmpv6: fw.icmpv6, rules: fw.rules, rollbackSeconds: fw.rollbackSeconds, clampMss: fw.clampMss, lanPrefixes: known ? [known] : undefined },
-      { parent: this },
-    );
+    const firewall = new Firewall(`${name}-firewall`, { ...s.firewall, connection: conn, facts, lanInterface, lanPrefixes: plan.firewallLanPrefixes }, childOf(this, opts));
     const gateway = new GatewayHost(
       `${name}-gateway`,
-      { connection: conn, facts, needs: gatewayNeeds(args), uplinkAutoconf: args.gateway.uplinkAutoconf },
-      { parent: this, dependsOn: [firewall.ruleset] },
+      { ...s.gateway, tunnel: s.tunnel.kind, gw6cTunnelMode: s.tunnel.kind === "gw6c" ? s.tunnel.tunnelMode : undefined },
+      childOf(this, opts, firewall.ruleset),
     );
     const after = [firewall.ruleset, gateway.forwarding];
-    const tunnel = this.buildTunnel(name, args, lanInterface, after);
+    const tunnel = this.buildTunnel(name, s, plan, opts, after);
     this.tunnel = tunnel;
-    const lanPrefix = known ? pulumi.output(known) : tunnel.lanPrefix;
+    const lanPrefix = plan.staticLanPrefix ? pulumi.output(plan.staticLanPrefix) : tunnel.lanPrefix;
+    if (!plan.staticLanPrefix && pulumi.runtime.isDryRun()) {
+      pulumi.log.info(`the LAN prefix is learned at apply: gw6c puts the /64 the broker delegates on ${lanInterface}, and the clients' addresses and the checks follow from it`, this);
+    }
     this.lanPrefix = lanPrefix;
     this.gatewayAddress = lanPrefix.apply((p) => interfaceAddress(p, 1n));
 
     const lanDeps: pulumi.Resource[] = [...after, tunnel.service];
-    if (!tunnel.ownsLanAddress) {
+    if (plan.lanAddress) {
       const address = new LanAddress(
         `${name}-lan-address`,
         { connection: conn, serviceManager: facts.serviceManager || "sysv", interface: lanInterface, address: this.gatewayAddress.apply((a) => `${a}/64`) },
-        { parent: this, dependsOn: [...lanDeps] },
+        childOf(this, opts, ...lanDeps),
       );
       lanDeps.push(address.service);
     }
     const prefixes: pulumi.Output<string>[] = [lanPrefix];
-    const ula = args.lan?.ula ?? false;
-    if (ula !== false) {
+    if (plan.ula !== undefined) {
       const mac = facts.interfaces.find((i) => i.name === lanInterface)?.mac ?? "";
-      this.ulaPrefix = typeof ula === "string" ? pulumi.output(ula) : new UlaPrefix(`${name}-ula`, { mac }, { parent: this }).prefix;
+      this.ulaPrefix = plan.ula === "generate" ? new UlaPrefix(`${name}-ula`, { mac }, childOf(this, opts)).prefix : pulumi.output(plan.ula);
       prefixes.push(this.ulaPrefix.apply((p) => subnet(p, 0, 64)));
     }
     let radvdConfig: pulumi.Output<string> = pulumi.output("(gw6c runs radvd)");
-    if (!tunnel.ownsRadvd) {
-      const radvd = new Radvd(`${name}-radvd`, { connection: conn, lanInterface, prefixes, ...args.radvd }, { parent: this, dependsOn: [...lanDeps] });
+    if (plan.radvd) {
+      const radvd = new Radvd(`${name}-radvd`, { ...s.radvd, connection: conn, lanInterface, prefixes }, childOf(this, opts, ...lanDeps));
       radvdConfig = radvd.config;
       lanDeps.push(radvd.service);
     }
 
-    const clients = (args.clients ?? []).map(
-      (c) =>
-        [c, new Ipv6Client(`${name}-client-${c.name}`, { connection: c.connection, facts: c.facts, interface: c.interface, privacy: c.privacy, networkFile: c.networkFile, lanPrefix }, { parent: this })] as const,
+    const clients = s.clients.map(
+      ({ name: client, ...c }) => [client, c, new Ipv6Client(`${name}-client-${client}`, { ...c, lanPrefix }, childOf(this, opts))] as const,
     );
-    this.clientAddresses = pulumi.all(Object.fromEntries(clients.map(([c, client]) => [c.name, client.expectedAddress])));
+    this.clientAddresses = pulumi.all(Object.fromEntries(clients.map(([client, , c]) => [client, c.expectedAddress])));
     this.firewallRules = firewall.rules;
 
-    if (args.checks) {
+    if (s.checks) {
       const checks = new Checks(
         `${name}-checks`,
         {
+          pingTarget: s.checks.pingTarget,
+          httpUrl: s.checks.httpUrl,
           gateway: conn,
           lanInterface,
           lanPrefix,
-          tunnel: { kind: args.tunnel.kind, interface: tunnel.interface, process: tunnel.process },
-          radvdProcess: "radvd",
-          clients: clients.map(([c, client]) => ({ name: c.name, connection: c.connection, interface: c.interface ?? "eth0", expectedAddress: client.expectedAddress })),
-          pingTarget: args.checks.pingTarget,
-          httpUrl: args.checks.httpUrl,
-          outside: args.checks.outside ? { connection: args.checks.outside.connection, port: args.checks.outside.port ?? 80 } : undefined,
-          outsidePingAllowed: fw.icmpv6 ?? true,
+          tunnel: { kind: s.tunnel.kind, interface: tunnel.interface, process: tunnel.process },
+          clients: clients.map(([client, c, made]) => ({ name: client, connection: c.connection, interface: c.interface, expectedAddress: made.expectedAddress })),
+          outside: s.checks.outside,
+          outsidePingAllowed: s.firewall.icmpv6,
           // Run the checklist again whenever what it tests changes.
-          triggers: [firewall.rules, radvdConfig, lanPrefix, tunnel.interface, ...clients.map(([, client]) => client.expectedAddress)],
+          triggers: [firewall.rules, radvdConfig, lanPrefix, tunnel.interface, ...clients.map(([, , made]) => made.expectedAddress)],
         },
-        { parent: this, dependsOn: [...lanDeps, ...clients.map(([, client]) => client)] },
+        childOf(this, opts, ...lanDeps, ...clients.map(([, , made]) => made)),
       );
       this.checkResults = checks.results;
       this.checksPassed = checks.passed;
@@ -265,18 +280,17 @@ export class Ipv6Site extends pulumi.ComponentResource {
     });
   }
 
-  private buildTunnel(name: string, args: Ipv6SiteArgs, lanInterface: string, after: pulumi.Resource[]): TunnelOutputs & { service: pulumi.Resource } {
-    const conn = args.gateway.connection;
-    const facts = args.gateway.facts;
-    const opts = { parent: this, dependsOn: after };
-    const t = args.tunnel;
+  private buildTunnel(name: string, s: SiteSettings, plan: SitePlan, opts: pulumi.ComponentResourceOptions | undefined, after: pulumi.Resource[]): TunnelOutputs & { service: pulumi.Resource } {
+    const base = { connection: s.gateway.connection, facts: s.gateway.facts };
+    const options = childOf(this, opts, ...after);
+    const t = s.tunnel;
     switch (t.kind) {
       case "wireguard":
-        return new WireguardTunnel(`${name}-tunnel`, { connection: conn, facts, ...t, lanPrefix: args.lan?.prefix }, opts);
+        return new WireguardTunnel(`${name}-tunnel`, { ...base, ...t, lanPrefix: s.lan.prefix }, options);
       case "gw6c":
-        return new Gw6cTunnel(`${name}-tunnel`, { connection: conn, facts, lanInterface, ...t }, opts);
+        return new Gw6cTunnel(`${name}-tunnel`, { ...base, ...t, lanInterface: plan.lanInterface }, options);
       case "sit6in4":
-        return new Sit6in4Tunnel(`${name}-tunnel`, { connection: conn, facts, ...t, lanPrefix: args.lan?.prefix }, opts);
+        return new Sit6in4Tunnel(`${name}-tunnel`, { ...base, ...t, lanPrefix: s.lan.prefix }, options);
     }
   }
 }

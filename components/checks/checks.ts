@@ -3,41 +3,44 @@
 
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
 import { interfaceAddress } from "../net/ipv6";
+import { parseArgs } from "../problems";
+import { host, httpUrl, ifname, inputOf, port, slug, strictObject } from "../schema-kit";
 import { Probe, forwardingOn, hasAddress, httpGet, interfaceUp, noPing, ping, running, tcpAdmProhibited, wireguardHandshake } from "./probes";
 import { ProbeResult, SiteProbe } from "./site-probe";
 
-export interface ChecksArgs {
-  readonly gateway: pulumi.Input<ConnectionArgs>;
-  readonly lanInterface: string;
-  /** The LAN /64. */
-  readonly lanPrefix: pulumi.Input<string>;
-  readonly tunnel: { readonly kind: "wireguard" | "gw6c" | "sit6in4"; readonly interface: string; readonly process: string };
-  /** The process advertising the LAN prefix: radvd, started by us or by gw6c. */
-  readonly radvdProcess?: string;
-  readonly clients: readonly {
-    readonly name: string;
-    readonly connection: pulumi.Input<ConnectionArgs>;
-    readonly interface: string;
-    readonly expectedAddress: pulumi.Input<string>;
-  }[];
-  /** An outside address that must answer ping6 (HOWTO steps 14, 23). */
-  readonly pingTarget: string;
-  /** Fetched from every client. Defaults to none. */
-  readonly httpUrl?: string;
-  /** An SSH host outside the site for step 25. Defaults to none (those checks are skipped, and say so in the name). */
-  readonly outside?: { readonly connection: pulumi.Input<ConnectionArgs>; readonly port: number };
-  /** Whether outsiders may ping LAN hosts (the firewall's ICMPv6 option). */
-  readonly outsidePingAllowed: boolean;
-  /** What the probes test: they run again when any of these changes. */
-  readonly triggers: pulumi.Input<unknown[]>;
-}
+/** What a site's owner says about the checklist (the stack file's `checks`, less the outside box's connection). */
+export const checksSettingsShape = {
+  pingTarget: host.describe("an outside address or name that must answer ping6 (HOWTO steps 14, 23)"),
+  httpUrl: httpUrl.optional().describe("fetched from every client; default none"),
+};
+
+export const checksArgsSchema = strictObject({
+  ...checksSettingsShape,
+  gateway: inputOf<ConnectionArgs>("the gateway's connection"),
+  lanInterface: ifname,
+  lanPrefix: inputOf<string>("the LAN /64"),
+  tunnel: strictObject({ kind: z.enum(["wireguard", "gw6c", "sit6in4"]), interface: ifname, process: z.string().regex(/^[A-Za-z0-9_.@:-]+$/) }),
+  radvdProcess: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("radvd").describe("the process advertising the LAN prefix: radvd, started by us or by gw6c"),
+  clients: z
+    .array(strictObject({ name: slug, connection: inputOf<ConnectionArgs>("the client's connection"), interface: ifname, expectedAddress: inputOf<string>("its expected SLAAC address") }))
+    .default([]),
+  outside: strictObject({ connection: inputOf<ConnectionArgs>("the outside box's connection"), port: port.default(80) })
+    .optional()
+    .describe("an SSH host outside the site for step 25; default none (those checks are skipped)"),
+  outsidePingAllowed: z.boolean().describe("whether outsiders may ping LAN hosts (the firewall's ICMPv6 option)"),
+  triggers: inputOf<unknown[]>("what the probes test: they run again when any of these changes"),
+});
+
+export type ChecksArgs = z.input<typeof checksArgsSchema>;
+type ParsedChecks = z.output<typeof checksArgsSchema>;
 
 /** The probes for a site. Pure. */
 export function siteProbes(
-  a: Omit<ChecksArgs, "gateway" | "triggers" | "clients" | "outside" | "lanPrefix"> & {
+  a: Pick<ParsedChecks, "pingTarget" | "httpUrl" | "lanInterface" | "tunnel" | "radvdProcess" | "outsidePingAllowed"> & {
     lanPrefix: string;
     clients: readonly { name: string; interface: string; expectedAddress: string }[];
     outsidePort?: number;
@@ -51,7 +54,7 @@ export function siteProbes(
   ];
   if (a.tunnel.kind === "wireguard") probes.push({ name: "gateway: WireGuard handshake with the far end", on: "gateway", script: wireguardHandshake(a.tunnel.interface), retrySeconds: 30 });
   probes.push(
-    { name: `gateway: ${a.radvdProcess ?? "radvd"} running`, on: "gateway", script: running(a.radvdProcess ?? "radvd"), retrySeconds: 10 },
+    { name: `gateway: ${a.radvdProcess} running`, on: "gateway", script: running(a.radvdProcess), retrySeconds: 10 },
     { name: `gateway: ${gwAddress} on ${a.lanInterface}`, on: "gateway", script: hasAddress(a.lanInterface, gwAddress), retrySeconds: 30 },
     { name: `gateway: ping6 ${a.pingTarget}`, on: "gateway", script: ping(a.pingTarget), retrySeconds: 30 },
   );
@@ -83,7 +86,8 @@ export class Checks extends pulumi.ComponentResource {
   readonly results: pulumi.Output<ProbeResult[]>;
   readonly passed: pulumi.Output<boolean>;
 
-  constructor(name: string, args: ChecksArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, rawArgs: ChecksArgs, opts?: pulumi.ComponentResourceOptions) {
+    const args = parseArgs(`Checks "${name}"`, checksArgsSchema, rawArgs);
     super("ipv6gw:checks:Checks", name, {}, opts);
     const probes = pulumi
       .all([args.lanPrefix, pulumi.all(args.clients.map((c) => c.expectedAddress))])

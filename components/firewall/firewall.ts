@@ -3,65 +3,145 @@
 // the copy the distribution loads at boot.
 
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
 import { HostFactsData } from "../host/host-facts";
 import { Packages } from "../host/packages";
 import { Service } from "../host/service";
+import { Problem, parseArgs, problem } from "../problems";
+import { addressMatch, factsValue, ifname, ifnameMatch, inputOf, ipv6Prefix, portOrRange, slug, strictObject } from "../schema-kit";
 import { persistencePlan } from "./persistence";
-import { PresetOptions, Preset, howtoPreset, rfc4890Preset } from "./presets";
-import { FilterTable, FirewallRule } from "./rule";
-import { renderFilterTable, ruleNames } from "./render-ruleset";
-import { Ip6tablesRuleset } from "./ruleset";
-import { resourceError } from "../user-error";
+import { PRESETS, PresetOptions, howtoPreset, rfc4890Preset } from "./presets";
+import { CONN_STATES, FilterTable, FirewallRule, ICMPV6_TYPES, REJECT_WITH, extraMatchesProblem, tableRuleNames } from "./rule";
+import { renderFilterTable } from "./render-ruleset";
+import { DEFAULT_ROLLBACK_SECONDS, Ip6tablesRuleset } from "./ruleset";
 
-/** A user rule and the chain(s) it belongs to. */
-export interface UserRule extends FirewallRule {
-  /** "input" (to the gateway), "forward" (through it) or "both". Defaults to "both". */
-  readonly chain?: "input" | "forward" | "both";
-}
+const icmpv6TypeNames = Object.keys(ICMPV6_TYPES) as [keyof typeof ICMPV6_TYPES, ...(keyof typeof ICMPV6_TYPES)[]];
 
-export interface FirewallArgs {
-  readonly connection: pulumi.Input<ConnectionArgs>;
-  /** Gateway facts: they decide the packages and where rules persist. */
-  readonly facts: HostFactsData;
-  /** Defaults to "howto" (the HOWTO's step 17 ruleset, exactly). */
-  readonly preset?: Preset;
-  /** The interface facing the LAN: NEW connections are accepted only from it. */
-  readonly lanInterface: string;
-  /** See PresetOptions.icmpv6. Defaults to true, as in the HOWTO's step 19 listing. */
-  readonly icmpv6?: boolean;
-  /** rfc4890: LAN prefixes for BCP 38 (anti-spoofing). Defaults to none. */
-  readonly lanPrefixes?: readonly string[];
-  /** rfc4890: clamp TCP MSS on forwarded SYNs. Defaults to true. */
-  readonly clampMss?: boolean;
-  /** Extra rules, in order, placed after established/related and before NEW-from-LAN and the final reject. */
-  readonly rules?: readonly UserRule[];
-  /** Seconds before an unconfirmed change rolls back on the box. Defaults to 60. */
-  readonly rollbackSeconds?: number;
-  /** Write the ruleset where the distribution loads it at boot. Defaults to true. */
-  readonly persist?: boolean;
-}
+/** A rule a site's owner adds, with a stable name, placed after established/related and before NEW-from-LAN and the final reject. */
+export const userRuleSchema = strictObject({
+  name: slug.describe("stable name: shown in previews and as the rule's comment on the box"),
+  chain: z.enum(["input", "forward", "both"]).default("both").describe("input (to the gateway), forward (through it) or both"),
+  action: z.enum(["accept", "drop", "reject"]),
+  rejectWith: z.enum(REJECT_WITH).optional().describe("for action reject; default icmp6-adm-prohibited"),
+  source: addressMatch.optional(),
+  destination: addressMatch.optional(),
+  inInterface: ifnameMatch.optional(),
+  outInterface: ifnameMatch.optional(),
+  protocol: z.enum(["tcp", "udp", "icmpv6", "esp", "ah"]).optional(),
+  port: portOrRange.optional(),
+  sourcePort: portOrRange.optional(),
+  icmpv6Type: z.union([z.enum(icmpv6TypeNames), z.number().int().min(0).max(255)]).optional(),
+  state: z.array(z.enum(CONN_STATES)).min(1).readonly().optional(),
+  limit: z.string().regex(/^\d{1,6}\/(sec|second|min|minute|hour|day)$/, "must look like 10/sec").optional(),
+  limitBurst: z.number().int().min(1).max(10000).optional(),
+  extraMatches: z
+    .string()
+    .superRefine((v, ctx) => {
+      const why = extraMatchesProblem(v);
+      if (why) ctx.addIssue({ code: "custom", message: why });
+    })
+    .optional()
+    .describe("raw ip6tables matches, the escape hatch; the box's kernel checks them at preview"),
+}).superRefine((r, ctx) => {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if ((r.port !== undefined || r.sourcePort !== undefined) && r.protocol !== "tcp" && r.protocol !== "udp") issue(r.port !== undefined ? "port" : "sourcePort", "needs protocol tcp or udp");
+  if (r.icmpv6Type !== undefined && r.protocol !== "icmpv6") issue("icmpv6Type", "needs protocol icmpv6");
+  if (r.rejectWith !== undefined && r.action !== "reject") issue("rejectWith", "only applies to action reject");
+  if (r.rejectWith === "tcp-reset" && r.protocol !== "tcp") issue("rejectWith", "tcp-reset needs protocol tcp");
+  if (r.limitBurst !== undefined && r.limit === undefined) issue("limitBurst", "needs limit");
+});
 
-/** The filter table a Firewall's args describe. Pure. */
-export function firewallTable(args: Pick<FirewallArgs, "preset" | "lanInterface" | "icmpv6" | "lanPrefixes" | "clampMss" | "rules">): FilterTable {
-  const rules = args.rules ?? [];
-  const preset = args.preset ?? "howto";
-  const strip = ({ chain: _c, ...r }: UserRule): FirewallRule => r;
+/** A user rule, as the Firewall takes it. */
+export type UserRule = z.input<typeof userRuleSchema>;
+
+/** What a site's owner says about the firewall (the stack file's `firewall`). */
+export const firewallSettingsShape = {
+  preset: z.enum(PRESETS).default("howto").describe("howto: the HOWTO's step 17 exactly; rfc4890: RFC 4890 ICMPv6, RFC 6092 IPsec, BCP 38"),
+  icmpv6: z.boolean().default(true).describe("howto: accept all ICMPv6 (outsiders can ping LAN hosts); rfc4890: accept unsolicited echo-request"),
+  rules: z.array(userRuleSchema).default([]),
+  rollbackSeconds: z.number().int().min(10).max(3600).default(DEFAULT_ROLLBACK_SECONDS).describe("seconds before an unconfirmed change rolls back on the box"),
+  clampMss: z.boolean().default(true).describe("rfc4890: clamp TCP MSS on forwarded SYNs"),
+};
+
+export const firewallArgsSchema = strictObject({
+  ...firewallSettingsShape,
+  connection: inputOf<ConnectionArgs>("the connection"),
+  facts: factsValue.describe("the gateway's facts: they decide the packages and where rules persist"),
+  lanInterface: ifname.describe("the interface facing the LAN: NEW connections are accepted only from it"),
+  lanPrefixes: z.array(ipv6Prefix).optional().describe("rfc4890: the LAN prefixes for BCP 38; default none"),
+  persist: z.boolean().default(true).describe("write the ruleset where the distribution loads it at boot"),
+});
+
+export type FirewallArgs = z.input<typeof firewallArgsSchema>;
+
+/** What decides the filter table: the settings, the LAN interface and prefixes. */
+const firewallTableSchema = strictObject({
+  preset: firewallSettingsShape.preset,
+  icmpv6: firewallSettingsShape.icmpv6,
+  rules: firewallSettingsShape.rules,
+  clampMss: firewallSettingsShape.clampMss,
+  lanInterface: ifname,
+  lanPrefixes: z.array(ipv6Prefix).optional(),
+});
+type FirewallSettings = z.output<typeof firewallTableSchema>;
+
+/** The filter table these settings describe (defaults applied). Pure. */
+export function firewallTable(input: z.input<typeof firewallTableSchema>): FilterTable {
+  const args = firewallTableSchema.parse(input);
+  const strip = ({ chain: _c, ...r }: z.output<typeof userRuleSchema>): FirewallRule => r;
   const options: PresetOptions = {
     lanInterface: args.lanInterface,
-    icmpv6: args.icmpv6 ?? true,
+    icmpv6: args.icmpv6,
     lanPrefixes: args.lanPrefixes,
-    clampMss: args.clampMss ?? true,
-    inputRules: rules.filter((r) => r.chain !== "forward").map(strip),
-    forwardRules: rules.filter((r) => r.chain === "forward" || r.chain === "both" || r.chain === undefined).map(strip),
+    clampMss: args.clampMss,
+    inputRules: args.rules.filter((r) => r.chain !== "forward").map(strip),
+    forwardRules: args.rules.filter((r) => r.chain !== "input").map(strip),
   };
-  if (preset === "howto") {
-    const wrong = rules.find((r) => r.chain !== undefined && r.chain !== "both");
-    if (wrong) throw new Error(`rule '${wrong.name}': the howto preset has one chain for INPUT and FORWARD; leave chain at 'both' or use preset rfc4890`);
-    return howtoPreset({ ...options, forwardRules: [] });
+  return args.preset === "howto" ? howtoPreset({ ...options, forwardRules: [] }) : rfc4890Preset(options);
+}
+
+/** Every name a preset's own rules can take, whatever its options: a user rule must not take one. */
+export function presetRuleNames(preset: (typeof PRESETS)[number]): Set<string> {
+  const all = { lanInterface: "eth0", icmpv6: true, clampMss: true, inputRules: [], forwardRules: [] };
+  const tables = [preset === "howto" ? howtoPreset(all) : rfc4890Preset({ ...all, lanPrefixes: ["2001:db8::/64"] }), ...(preset === "rfc4890" ? [rfc4890Preset({ ...all, lanPrefixes: ["2001:db8::/64", "2001:db8:1::/64"] })] : [])];
+  return new Set(tables.flatMap(tableRuleNames));
+}
+
+/** Problems of the firewall settings alone (no box), with their key paths. Pure. */
+export function firewallSettingsProblems(s: Pick<FirewallSettings, "preset" | "rules">): Problem[] {
+  const problems: Problem[] = [];
+  const names = new Set<string>();
+  const reserved = presetRuleNames(s.preset);
+  s.rules.forEach((r, i) => {
+    if (names.has(r.name)) problems.push(problem(["rules", i, "name"], `'${r.name}' is used twice; rule names must be unique`));
+    if (reserved.has(r.name)) problems.push(problem(["rules", i, "name"], `'${r.name}' is the name of one of the ${s.preset} preset's own rules; pick another name`));
+    names.add(r.name);
+    if (s.preset === "howto" && r.chain !== "both") {
+      problems.push(problem(["rules", i, "chain"], "the howto preset has one chain for INPUT and FORWARD (IPV6-INPUT); leave chain at 'both' or use preset rfc4890"));
+    }
+  });
+  return problems;
+}
+
+/** What the box lacks for the firewall: a known way to persist rules for boot. Pure. */
+export function firewallBoxProblems(facts: HostFactsData): Problem[] {
+  try {
+    persistencePlan(facts);
+    return [];
+  } catch (e) {
+    return [problem([], (e as Error).message)];
   }
-  return rfc4890Preset(options);
+}
+
+/** Everything wrong with a Firewall's args for this box. Pure. */
+export function firewallProblems(a: FirewallSettings & { facts: HostFactsData }): Problem[] {
+  const problems = firewallSettingsProblems(a);
+  if (a.preset === "rfc4890" && !a.lanPrefixes?.length) {
+    problems.push(problem(["lanPrefixes"], "the rfc4890 preset needs the LAN prefix for its anti-spoofing rules (BCP 38): give lan.prefix, or the tunnel's routed or expected prefix"));
+  }
+  return [...problems, ...firewallBoxProblems(a.facts)];
 }
 
 export class Firewall extends pulumi.ComponentResource {
@@ -75,28 +155,23 @@ export class Firewall extends pulumi.ComponentResource {
   readonly persistedPath?: string;
 
   constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
+    const a = parseArgs(`Firewall "${name}"`, firewallArgsSchema, args, firewallProblems);
     super("ipv6gw:firewall:Firewall", name, {}, opts);
-    let text: string;
-    try {
-      text = renderFilterTable(firewallTable(args));
-    } catch (e) {
-      throw resourceError(`Firewall "${name}": ${(e as Error).message}`, this);
-    }
-    const plan = persistencePlan(args.facts);
-    const packages = new Packages(`${name}-packages`, { connection: args.connection, names: [...plan.packages] }, childOf(this, opts));
-    const persist = args.persist ?? true;
+    const table = firewallTable({ preset: a.preset, icmpv6: a.icmpv6, rules: a.rules, clampMss: a.clampMss, lanInterface: a.lanInterface, lanPrefixes: a.lanPrefixes });
+    const plan = persistencePlan(a.facts);
+    const packages = new Packages(`${name}-packages`, { connection: a.connection, names: [...plan.packages] }, childOf(this, opts));
     this.ruleset = new Ip6tablesRuleset(
       `${name}-ruleset`,
-      { connection: args.connection, rules: text, rollbackSeconds: args.rollbackSeconds ?? 60, persistPath: persist ? plan.path : undefined },
+      { connection: a.connection, rules: renderFilterTable(table), rollbackSeconds: a.rollbackSeconds, persistPath: a.persist ? plan.path : undefined },
       childOf(this, opts, packages),
     );
-    if (persist) {
+    if (a.persist) {
       // Enabled for boot, but never started or stopped here: that would reload rules behind the safe apply.
-      new Service(`${name}-boot`, { connection: args.connection, name: plan.service, enabled: true, running: "unmanaged" }, childOf(this, opts, this.ruleset));
+      new Service(`${name}-boot`, { connection: a.connection, name: plan.service, enabled: true, running: "unmanaged" }, childOf(this, opts, this.ruleset));
       this.persistedPath = plan.path;
     }
     this.rules = this.ruleset.rules;
-    this.ruleNames = ruleNames(text);
+    this.ruleNames = tableRuleNames(table);
     this.registerOutputs({ rules: this.rules, ruleNames: this.ruleNames, persistedPath: this.persistedPath });
   }
 }

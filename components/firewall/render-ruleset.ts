@@ -7,11 +7,6 @@ import { FilterTable, ruleArguments } from "./rule";
 
 const BUILTIN = ["INPUT", "FORWARD", "OUTPUT"] as const;
 
-/** The chains' order as ip6tables-save prints them: built-ins, then ours by name. */
-export function chainOrder(table: FilterTable): string[] {
-  return [...BUILTIN, ...table.chains.map((c) => c.name).sort()];
-}
-
 export function renderFilterTable(table: FilterTable): string {
   const lines = ["*filter"];
   for (const c of BUILTIN) lines.push(`:${c} ${table.policies[c]}`);
@@ -52,9 +47,4 @@ export const EMPTY_FILTER_TABLE = "*filter\n:INPUT ACCEPT\n:FORWARD ACCEPT\n:OUT
 export function ruleNameAtLine(text: string, line: number): string | undefined {
   const l = text.split("\n")[line - 1];
   return l ? /--comment "ipv6gw:([a-z0-9-]+)"/.exec(l)?.[1] : undefined;
-}
-
-/** The rule names of a rendered table, in order. */
-export function ruleNames(text: string): string[] {
-  return [...text.matchAll(/--comment "ipv6gw:([a-z0-9-]+)"/g)].map((m) => m[1]);
 }

@@ -95,6 +95,12 @@ export interface FilterTable {
 
 export type Policy = "ACCEPT" | "DROP";
 
+/** The names of a table's rules, in the order they are rendered (built-in chains, then ours by name). */
+export function tableRuleNames(table: FilterTable): string[] {
+  const ours = [...table.chains].sort((a, b) => a.name.localeCompare(b.name));
+  return [...table.builtin.INPUT, ...table.builtin.FORWARD, ...table.builtin.OUTPUT, ...ours.flatMap((c) => c.rules)].map((r) => r.name);
+}
+
 /** The comment that ties a live rule back to its name. */
 export function commentOf(rule: Pick<FirewallRule, "name">): string {
   return `ipv6gw:${rule.name}`;
@@ -167,4 +173,30 @@ export function ruleArguments(rule: FirewallRule): string {
       break;
   }
   return args.join(" ");
+}
+
+/** Options that would change what a rule is (its chain, table, target) rather than what it matches. */
+const NOT_A_MATCH = new Set(["-A", "--append", "-I", "--insert", "-D", "--delete", "-R", "--replace", "-N", "--new-chain", "-X", "--delete-chain",
+  "-F", "--flush", "-P", "--policy", "-Z", "--zero", "-E", "--rename-chain", "-t", "--table", "-j", "--jump", "-g", "--goto", "-S", "-L", "--list"]);
+
+/**
+ * Why raw ip6tables match arguments are unusable, or undefined: one line of
+ * printable tokens of inert characters (no quotes, '$', '`', ';', '|', '&',
+ * '<', '>', '\\', '#', '*'), starting with an option, and no option that
+ * changes the chain, table or target (those belong to the rule model), nor a
+ * comment (the rule's name is its comment). The box's kernel checks the rest
+ * at preview.
+ */
+export function extraMatchesProblem(text: string): string | undefined {
+  if (typeof text !== "string" || text.trim() === "") return "is empty: give ip6tables match arguments, e.g. '-m hl --hl-eq 255'";
+  if (text.length > 512) return "is longer than 512 characters";
+  if (!/^[\x20-\x7e]+$/.test(text)) return "must be one line of printable ASCII (no newline, tab or other control characters)";
+  const tokens = text.trim().split(/ +/);
+  const bad = tokens.find((t) => !/^[A-Za-z0-9_.:,/!+=@%-]+$/.test(t));
+  if (bad) return `has '${bad}': match arguments are letters, digits and _ . : , / ! + = @ % - only (no quotes or shell characters)`;
+  if (!/^(-|!$)/.test(tokens[0])) return `must start with an option such as -m, got '${tokens[0]}'`;
+  const forbidden = tokens.find((t) => NOT_A_MATCH.has(t));
+  if (forbidden) return `has '${forbidden}', which is not a match: chains, tables and targets come from the rule's other fields`;
+  if (tokens.some((t, i) => t === "comment" && tokens[i - 1] === "-m")) return "must not add a comment: the rule's name is its comment";
+  return undefined;
 }

@@ -30,13 +30,16 @@ import { EMPTY_FILTER_TABLE, normalizeSave, ruleNameAtLine } from "./render-rule
 
 export const STATE_DIR = "/var/lib/ipv6gw/firewall";
 
+/** Seconds a box waits for the confirming connection before it restores the old table. */
+export const DEFAULT_ROLLBACK_SECONDS = 60;
+
 export function rulesetSchema() {
   const { z } = require("zod") as typeof import("zod");
   return z.object({
     rules: z
       .string()
       .refine((t) => t.startsWith("*filter\n") && t.trimEnd().endsWith("COMMIT"), "must be one ip6tables-restore filter table ('*filter' ... 'COMMIT')"),
-    rollbackSeconds: z.number().int().min(10, "must be at least 10 s, or a slow link rolls back a good ruleset").max(3600).default(60),
+    rollbackSeconds: z.number().int().min(10, "must be at least 10 s, or a slow link rolls back a good ruleset").max(3600).default(DEFAULT_ROLLBACK_SECONDS),
     persistPath: z.string().regex(/^\/[^\0]*[^/]$/, "must be an absolute file path").optional(),
   });
 }

@@ -3,25 +3,51 @@
 // IPv6 forwarding (HOWTO step 11), persisted.
 
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
 import { HostFacts, HostFactsData } from "../host/host-facts";
 import { Sysctl } from "../host/sysctl";
-import { GatewayNeeds, gatewayProblems } from "../preflight";
-import { resourceError } from "../user-error";
+import { Problem, parseArgs, problem } from "../problems";
+import { factsValue, ifname, inputOf, strictObject } from "../schema-kit";
+import { GatewayNeeds, gatewayProblems } from "./preflight";
 
-export interface GatewayHostArgs {
-  /** How to reach the box. */
-  readonly connection: pulumi.Input<ConnectionArgs>;
-  /** The box's facts, read at preview with getHostFacts(); they decide what gets built. */
-  readonly facts: HostFactsData;
-  /** What the site needs of the box; checked against the facts. */
-  readonly needs: GatewayNeeds;
-  /**
-   * The uplink takes router advertisements from the ISP: keep accepting them
-   * with forwarding on (accept_ra=2). Requires `needs.uplinkInterface`. Defaults to false.
-   */
-  readonly uplinkAutoconf?: boolean;
+/** What a site's owner says about the gateway box (the stack file's `gateway`, less its connection). */
+export const gatewaySettingsShape = {
+  lanInterface: ifname.default("eth0").describe("the interface facing the LAN (HOWTO's if_prefix)"),
+  uplinkInterface: ifname.optional().describe("the interface facing the ISP; default: none named"),
+  uplinkAutoconf: z.boolean().default(false).describe("the uplink takes RAs from the ISP: keep accepting them with forwarding on (accept_ra=2); needs uplinkInterface"),
+};
+
+/** Problems of the settings alone, with their key paths. Pure. */
+export function gatewaySettingsProblems(s: { lanInterface: string; uplinkInterface?: string; uplinkAutoconf: boolean }): Problem[] {
+  const problems: Problem[] = [];
+  if (s.uplinkAutoconf && !s.uplinkInterface) problems.push(problem(["uplinkAutoconf"], "needs uplinkInterface: name the interface facing the ISP"));
+  if (s.uplinkInterface !== undefined && s.uplinkInterface === s.lanInterface) {
+    problems.push(problem(["uplinkInterface"], `is the LAN interface '${s.lanInterface}': the uplink and the LAN must be different interfaces`));
+  }
+  return problems;
+}
+
+export const gatewayHostArgsSchema = strictObject({
+  ...gatewaySettingsShape,
+  connection: inputOf<ConnectionArgs>("the connection"),
+  facts: factsValue,
+  /** What the site needs of the box beyond the settings (its tunnel); checked against the facts. */
+  tunnel: z.enum(["wireguard", "gw6c", "sit6in4"]).optional(),
+  gw6cTunnelMode: z.enum(["v6anyv4", "v6v4", "v6udpv4", "v4v6"]).optional(),
+});
+
+export type GatewayHostArgs = z.input<typeof gatewayHostArgsSchema>;
+type ParsedGatewayHostArgs = z.output<typeof gatewayHostArgsSchema>;
+
+export function gatewayNeedsOf(a: Pick<ParsedGatewayHostArgs, "lanInterface" | "uplinkInterface" | "tunnel" | "gw6cTunnelMode">): GatewayNeeds {
+  return { lanInterface: a.lanInterface, uplinkInterface: a.uplinkInterface, tunnel: a.tunnel, gw6cTunnelMode: a.gw6cTunnelMode };
+}
+
+/** Everything wrong with these args for this box. Pure. */
+export function gatewayHostProblems(a: ParsedGatewayHostArgs): Problem[] {
+  return [...gatewaySettingsProblems(a), ...gatewayProblems(a.facts as HostFactsData, gatewayNeedsOf(a))];
 }
 
 export class GatewayHost extends pulumi.ComponentResource {
@@ -33,30 +59,16 @@ export class GatewayHost extends pulumi.ComponentResource {
   readonly forwarding: Sysctl;
 
   constructor(name: string, args: GatewayHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    const a = parseArgs(`GatewayHost "${name}" (${args.facts?.prettyName || args.facts?.distro}, kernel ${args.facts?.kernel})`, gatewayHostArgsSchema, args, gatewayHostProblems);
     super("ipv6gw:gateway:GatewayHost", name, {}, opts);
-    const problems = gatewayProblems(args.facts, args.needs);
-    if (problems.length > 0) {
-      throw resourceError(
-        `GatewayHost "${name}" (${args.facts.prettyName || args.facts.distro}, kernel ${args.facts.kernel}) cannot be this site's IPv6 gateway:\n` +
-          problems.map((p) => `  - ${p}`).join("\n"),
-        this,
-      );
-    }
-    if (args.uplinkAutoconf && !args.needs.uplinkInterface) {
-      throw resourceError(`GatewayHost "${name}": 'uplinkAutoconf' needs 'uplinkInterface'; name the interface facing the ISP`, this);
-    }
-    this.facts = args.facts;
-    const facts = new HostFacts(`${name}-facts`, { connection: args.connection }, childOf(this, opts));
+    this.facts = a.facts;
+    const facts = new HostFacts(`${name}-facts`, { connection: a.connection }, childOf(this, opts));
     this.recordedFacts = facts.facts;
     // The HOWTO's "net.ipv6.ip_forward" is not a Linux key; this is the one that turns forwarding on.
-    this.forwarding = new Sysctl(`${name}-forwarding`, { connection: args.connection, key: "net.ipv6.conf.all.forwarding", value: "1" }, childOf(this, opts));
-    if (args.uplinkAutoconf && args.needs.uplinkInterface) {
+    this.forwarding = new Sysctl(`${name}-forwarding`, { connection: a.connection, key: "net.ipv6.conf.all.forwarding", value: "1" }, childOf(this, opts));
+    if (a.uplinkAutoconf && a.uplinkInterface) {
       // With forwarding on, the kernel ignores RAs unless accept_ra is 2.
-      new Sysctl(
-        `${name}-uplink-accept-ra`,
-        { connection: args.connection, key: `net.ipv6.conf.${args.needs.uplinkInterface}.accept_ra`, value: "2" },
-        childOf(this, opts, this.forwarding),
-      );
+      new Sysctl(`${name}-uplink-accept-ra`, { connection: a.connection, key: `net.ipv6.conf.${a.uplinkInterface}.accept_ra`, value: "2" }, childOf(this, opts, this.forwarding));
     }
     this.registerOutputs({ facts: this.recordedFacts });
   }

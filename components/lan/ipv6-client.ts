@@ -6,6 +6,7 @@
 // kernel settings.
 
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
 import { HostFactsData } from "../host/host-facts";
@@ -15,20 +16,39 @@ import { RemoteFile } from "../host/remote-file";
 import { shq } from "../host/remote";
 import { Sysctl } from "../host/sysctl";
 import { slaacAddress } from "../net/eui64";
-import { renderIfcfgKeys, renderIfupdownStanza, renderNetworkManagerConf, renderNetworkdDropIn } from "../render/client-ipv6";
-import { resourceError } from "../user-error";
+import { Problem, parseArgs, problem } from "../problems";
+import { checkedString, factsValue, ifname, inputOf, strictObject } from "../schema-kit";
+import { networkFileProblem, renderIfcfgKeys, renderIfupdownStanza, renderNetworkManagerConf, renderNetworkdDropIn } from "../render/client-ipv6";
 
-export interface Ipv6ClientArgs {
-  readonly connection: pulumi.Input<ConnectionArgs>;
-  readonly facts: HostFactsData;
-  /** The interface on the LAN. Defaults to "eth0". */
-  readonly interface?: string;
-  /** Use temporary addresses for outgoing connections. Defaults to false. */
-  readonly privacy?: boolean;
-  /** The LAN's /64, for the expected address. */
-  readonly lanPrefix: pulumi.Input<string>;
-  /** systemd-networkd only: the .network file that matches the interface ("10-eth0.network"). */
-  readonly networkFile?: string;
+/** What a site's owner says about a LAN client (the stack file's `clients[i]`, less name and connection). */
+export const clientSettingsShape = {
+  interface: ifname.default("eth0").describe("the client's interface on the LAN"),
+  privacy: z.boolean().default(false).describe("RFC 4941 temporary addresses for outgoing connections"),
+  networkFile: checkedString(networkFileProblem, "a .network file name").optional().describe("systemd-networkd only: the .network file matching the interface"),
+};
+
+export const ipv6ClientArgsSchema = strictObject({
+  ...clientSettingsShape,
+  connection: inputOf<ConnectionArgs>("the connection"),
+  facts: factsValue.describe("the client's facts, for its MAC and network stack"),
+  lanPrefix: inputOf<string>("the LAN's /64, for the expected address"),
+});
+
+export type Ipv6ClientArgs = z.input<typeof ipv6ClientArgsSchema>;
+
+/** Everything wrong with a client's args for this box. Pure. */
+export function ipv6ClientProblems(a: Pick<z.output<typeof ipv6ClientArgsSchema>, "interface" | "networkFile" | "facts">): Problem[] {
+  const f = a.facts as HostFactsData;
+  const problems: Problem[] = [];
+  const iface = f.interfaces.find((i) => i.name === a.interface);
+  if (!iface || !iface.mac) {
+    problems.push(problem(["interface"], `is '${a.interface}', which ${iface ? "has no MAC address" : "does not exist"} on the box (it has ${f.interfaces.map((i) => i.name).join(", ")})`));
+  }
+  if (!f.ipv6Enabled) problems.push(problem([], "IPv6 is disabled on this host: enable it first"));
+  if (f.networkStack === "networkd" && !a.networkFile) {
+    problems.push(problem(["networkFile"], `is required: the host uses systemd-networkd; name the .network file matching ${a.interface} (networkctl status ${a.interface} shows it)`));
+  }
+  return problems;
 }
 
 /** The kernel's SLAAC settings for an interface; `persist` also writes them to /etc/sysctl.d. */
@@ -49,19 +69,13 @@ export class Ipv6Client extends pulumi.ComponentResource {
   /** How the host was configured: "sysctl", "ifcfg", "ifupdown", "networkmanager" or "networkd". */
   readonly method: string;
 
-  constructor(name: string, args: Ipv6ClientArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, rawArgs: Ipv6ClientArgs, opts?: pulumi.ComponentResourceOptions) {
+    const args = parseArgs(`Ipv6Client "${name}"`, ipv6ClientArgsSchema, rawArgs, ipv6ClientProblems);
     super("ipv6gw:lan:Ipv6Client", name, {}, opts);
-    const ifname = args.interface ?? "eth0";
-    const privacy = args.privacy ?? false;
+    const ifname = args.interface;
+    const privacy = args.privacy;
     const conn = args.connection;
-    const iface = args.facts.interfaces.find((i) => i.name === ifname);
-    if (!iface || !iface.mac) {
-      throw resourceError(
-        `Ipv6Client "${name}": interface '${ifname}' ${iface ? "has no MAC address" : "does not exist"} (the host has ${args.facts.interfaces.map((i) => i.name).join(", ")}); set its interface`,
-        this,
-      );
-    }
-    if (!args.facts.ipv6Enabled) throw resourceError(`Ipv6Client "${name}": IPv6 is disabled on this host; enable it first`, this);
+    const iface = args.facts.interfaces.find((i) => i.name === ifname)!;
     this.mac = iface.mac;
     const stack = args.facts.networkStack;
     const sysctls = (persist: boolean) =>
@@ -81,10 +95,7 @@ export class Ipv6Client extends pulumi.ComponentResource {
         break;
       }
       case "networkd": {
-        if (!args.networkFile) {
-          throw resourceError(`Ipv6Client "${name}": the host uses systemd-networkd; set networkFile to the .network file matching ${ifname} (networkctl status ${ifname} shows it)`, this);
-        }
-        const f = renderNetworkdDropIn({ networkFile: args.networkFile, privacy, eui64: true });
+        const f = renderNetworkdDropIn({ networkFile: args.networkFile!, privacy, eui64: true });
         const file = new RemoteFile(`${name}-networkd-dropin`, { connection: conn, path: f.path, content: f.content }, childOf(this, opts));
         new RemoteCommand(
           `${name}-networkd-reload`,

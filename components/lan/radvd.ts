@@ -5,31 +5,36 @@
 // must not exist, and the site does not create it.
 
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
 import { Packages } from "../host/packages";
 import { RemoteFile } from "../host/remote-file";
 import { Service } from "../host/service";
+import { Problem, parseArgs, problem } from "../problems";
+import { absolutePath, domainName, ifname, inputOf, ipv6Address, strictObject } from "../schema-kit";
 import { RadvdConf, renderRadvdConf, validateRadvdConf } from "../render/radvd-conf";
-import { resourceError } from "../user-error";
 
-export interface RadvdArgs {
-  readonly connection: pulumi.Input<ConnectionArgs>;
-  /** The LAN interface. */
-  readonly lanInterface: string;
-  /** /64 prefixes to advertise for SLAAC (the global one, and a ULA one if any). */
-  readonly prefixes: pulumi.Input<pulumi.Input<string>[]>;
-  /** Seconds between unsolicited RAs. Defaults to radvd's (200-600 s). */
-  readonly minInterval?: number;
-  readonly maxInterval?: number;
-  /** RFC 8106 DNS servers and search domains. Defaults to none. */
-  readonly rdnss?: readonly string[];
-  readonly dnssl?: readonly string[];
-  /** Where the configuration goes. Defaults to /etc/radvd.conf. */
-  readonly configPath?: string;
-}
+/** What a site's owner says about the router advertisements (the stack file's `radvd`). */
+export const radvdSettingsShape = {
+  minInterval: z.number().int().min(3).optional().describe("seconds between unsolicited RAs, at least; default radvd's (0.33 x maxInterval)"),
+  maxInterval: z.number().int().min(4).max(1800).optional().describe("seconds between unsolicited RAs, at most; default radvd's 600"),
+  rdnss: z.array(ipv6Address).default([]).describe("RFC 8106 DNS servers"),
+  dnssl: z.array(domainName).default([]).describe("RFC 8106 search domains"),
+};
 
-export function radvdModel(args: Pick<RadvdArgs, "lanInterface" | "minInterval" | "maxInterval" | "rdnss" | "dnssl">, prefixes: readonly string[]): RadvdConf {
+export const radvdArgsSchema = strictObject({
+  ...radvdSettingsShape,
+  connection: inputOf<ConnectionArgs>("the connection"),
+  lanInterface: ifname,
+  prefixes: inputOf<pulumi.Input<string>[]>("the /64s to advertise for SLAAC (the global one, and a ULA one if any)"),
+  configPath: absolutePath.default("/etc/radvd.conf"),
+});
+
+export type RadvdArgs = z.input<typeof radvdArgsSchema>;
+type RadvdSettings = Pick<z.output<typeof radvdArgsSchema>, "lanInterface" | "minInterval" | "maxInterval" | "rdnss" | "dnssl">;
+
+export function radvdModel(args: RadvdSettings, prefixes: readonly string[]): RadvdConf {
   return {
     interfaces: [
       {
@@ -44,28 +49,28 @@ export function radvdModel(args: Pick<RadvdArgs, "lanInterface" | "minInterval" 
   };
 }
 
+/** What radvd itself would refuse, found now: everything but the prefixes (they may come from the tunnel at apply). Pure. */
+export function radvdProblems(a: RadvdSettings): Problem[] {
+  try {
+    validateRadvdConf(radvdModel(a, ["2001:db8::/64"]));
+    return [];
+  } catch (e) {
+    return [problem([], (e as Error).message)];
+  }
+}
+
 export class Radvd extends pulumi.ComponentResource {
   /** The rendered radvd.conf. */
   readonly config: pulumi.Output<string>;
   readonly service: Service;
 
   constructor(name: string, args: RadvdArgs, opts?: pulumi.ComponentResourceOptions) {
+    const a = parseArgs(`Radvd "${name}"`, radvdArgsSchema, args, radvdProblems);
     super("ipv6gw:lan:Radvd", name, {}, opts);
-    try {
-      // Everything that does not depend on the prefix is checked now, at preview.
-      validateRadvdConf(radvdModel(args, ["2001:db8::/64"]));
-    } catch (e) {
-      throw resourceError(`Radvd "${name}": ${(e as Error).message}`, this);
-    }
-    const conn = args.connection;
-    const path = args.configPath ?? "/etc/radvd.conf";
-    this.config = pulumi.output(args.prefixes).apply((p) => renderRadvdConf(radvdModel(args, p)));
+    const conn = a.connection;
+    this.config = pulumi.output(a.prefixes).apply((p) => renderRadvdConf(radvdModel(a, p)));
     const packages = new Packages(`${name}-packages`, { connection: conn, names: ["radvd"] }, childOf(this, opts));
-    const file = new RemoteFile(
-      `${name}-conf`,
-      { connection: conn, path, content: this.config, validate: `radvd --configtest -C %s` },
-      childOf(this, opts, packages),
-    );
+    const file = new RemoteFile(`${name}-conf`, { connection: conn, path: a.configPath, content: this.config, validate: `radvd --configtest -C %s` }, childOf(this, opts, packages));
     this.service = new Service(`${name}-service`, { connection: conn, name: "radvd", restartTrigger: file.sha256 }, childOf(this, opts, file));
     this.registerOutputs({ config: this.config });
   }

@@ -3,3 +3,4 @@ export * from "./ipv6";
 export * from "./mac";
 export * from "./eui64";
 export * from "./ula";
+export * from "./values";

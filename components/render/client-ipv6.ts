@@ -10,6 +10,13 @@
 import { MANAGED_HEADER, checkIfname, renderError } from "./kit";
 
 
+/** Why a systemd-networkd .network file name is unusable, or undefined. */
+export function networkFileProblem(name: string): string | undefined {
+  return typeof name === "string" && /^[A-Za-z0-9_@][A-Za-z0-9_.@-]{0,200}\.network$/.test(name)
+    ? undefined
+    : "must be a bare .network file name (letters, digits, _ . @ -), as networkctl status <interface> shows it";
+}
+
 /** A file to place on the box. */
 export interface RenderedFile {
   /** Absolute path. */
@@ -120,9 +127,8 @@ export interface NetworkdSlaacOptions {
  */
 export function renderNetworkdDropIn(options: NetworkdSlaacOptions): RenderedFile {
   const what = "systemd-networkd SLAAC drop-in";
-  if (typeof options.networkFile !== "string" || !/^[A-Za-z0-9_@][A-Za-z0-9_.@-]*\.network$/.test(options.networkFile)) {
-    renderError(what, "networkFile", "must be a bare .network file name", `'${String(options.networkFile)}'`, "e.g. 10-eth0.network");
-  }
+  const why = networkFileProblem(options.networkFile);
+  if (why) renderError(what, "networkFile", why, `'${String(options.networkFile)}'`, "e.g. 10-eth0.network");
   checkBool(what, "privacy", options.privacy);
   checkBool(what, "eui64", options.eui64);
   const lines = [MANAGED_HEADER, "[Network]", "IPv6AcceptRA=yes", `IPv6PrivacyExtensions=${options.privacy ? "yes" : "no"}`];

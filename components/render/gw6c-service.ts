@@ -338,7 +338,7 @@ export function serviceRestartCommand(manager: ServiceManager, name: string): st
   }
 }
 
-/** Options of {@link gw6cWatchdogCronLine}. */
+/** Options of {@link gw6cWatchdog}. */
 export interface Gw6cWatchdogOptions {
   /** Command run when gw6c is not running, e.g. from {@link serviceRestartCommand}. Required; one line, no `%`. */
   readonly restartCommand: string;
@@ -348,11 +348,17 @@ export interface Gw6cWatchdogOptions {
   readonly pidofPath?: string;
 }
 
+/** A crontab entry: when, and what. */
+export interface CronJob {
+  readonly schedule: string;
+  readonly command: string;
+}
+
 /**
- * The HOWTO's step 24 watchdog as a crontab line:
- * `0 * * * * /sbin/pidof gw6c >/dev/null || <restart command>`.
+ * The HOWTO's step 24 watchdog: at `0 * * * *`,
+ * `/sbin/pidof gw6c >/dev/null || <restart command>`.
  */
-export function gw6cWatchdogCronLine(options: Gw6cWatchdogOptions): string {
+export function gw6cWatchdog(options: Gw6cWatchdogOptions): CronJob {
   const what = "gw6c watchdog cron line";
   const schedule = options.schedule ?? "0 * * * *";
   const pidof = options.pidofPath ?? "/sbin/pidof";
@@ -367,5 +373,11 @@ export function gw6cWatchdogCronLine(options: Gw6cWatchdogOptions): string {
     renderError(what, "schedule", "must be five cron fields", `'${schedule}'`, "e.g. \"0 * * * *\"");
   }
   checkPath(what, "pidofPath", pidof);
-  return `${schedule.trim()} ${pidof} gw6c >/dev/null || ${cmd.trim()}`;
+  return { schedule: schedule.trim(), command: `${pidof} gw6c >/dev/null || ${cmd.trim()}` };
+}
+
+/** The watchdog as one crontab line. */
+export function gw6cWatchdogCronLine(options: Gw6cWatchdogOptions): string {
+  const job = gw6cWatchdog(options);
+  return `${job.schedule} ${job.command}`;
 }

@@ -7,7 +7,10 @@
 
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
 import { CronEntry } from "../host/cron-entry";
@@ -18,32 +21,126 @@ import { RemoteFile } from "../host/remote-file";
 import { shq } from "../host/remote";
 import { Service } from "../host/service";
 import { canonicalPrefix } from "../net/ipv6";
+import { hostProblem, ipv6Problem } from "../net/values";
+import { Problem, parseArgs, problem } from "../problems";
+import { absolutePath, checkedString, domainName, factsValue, fileName, ifname, inputOf, ipv4Address, ipv6Address, localPath, prefix64, strictObject } from "../schema-kit";
 import { Gw6cConf, renderGw6cConf, validateGw6cConf } from "../render/gw6c-conf";
-import { gw6cWatchdogCronLine, renderGw6cOpenrc, renderGw6cSystemdUnit, renderGw6cSysvInit, serviceRestartCommand } from "../render/gw6c-service";
+import { GW6C_DEFAULT_INSTALL_DIR, gw6cWatchdog, renderGw6cOpenrc, renderGw6cSystemdUnit, renderGw6cSysvInit, serviceRestartCommand } from "../render/gw6c-service";
 import { TunnelOutputs } from "./tunnel";
-import { resourceError } from "../user-error";
 
-export interface Gw6cTunnelArgs {
-  readonly connection: pulumi.Input<ConnectionArgs>;
-  readonly facts: HostFactsData;
-  /** The gw6c source tarball on the machine running pulumi (HOWTO step 4). */
-  readonly tarball: string;
-  /** Directory inside the tarball with gw6c's Makefile. Defaults to "tspc-advanced". */
-  readonly subdir?: string;
-  /** Extra make variables for old sources on new compilers ("CFLAGS=-fcommon"). Defaults to none. */
-  readonly makeArgs?: readonly string[];
-  /** Defaults to /usr/local/gw6c (HOWTO step 6). */
-  readonly installDir?: string;
-  /** gw6c.conf; `passwd` is taken from `password`, `if_prefix`, `gw6_dir` and `log_filename` are set here. */
-  readonly conf: Omit<Gw6cConf, "passwd" | "ifPrefix" | "gw6Dir">;
-  /** The broker account's password (secret). */
-  readonly password?: pulumi.Input<string>;
-  /** The LAN interface (if_prefix). */
-  readonly lanInterface: string;
-  /** The /64 the broker delegates, if known; otherwise it is read from the LAN interface once gw6c is up. */
-  readonly expectedPrefix?: string;
-  /** The HOWTO's cron watchdog (step 24). Defaults to true. */
-  readonly watchdog?: boolean;
+/** A make variable for old sources on new compilers: NAME=value, the value of inert characters (make and the shell see it as data). */
+export function makeArgProblem(text: string): string | undefined {
+  return typeof text === "string" && /^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9 _=./+,:@%-]*$/.test(text)
+    ? undefined
+    : "must be a make variable NAME=value, the value of letters, digits, spaces and _ = . / + , : @ % - (no quotes, '$', '`', ';' or newlines)";
+}
+
+/** The broker as gw6c's `server` takes it: a host, or [IPv6], with an optional :port. */
+export function gw6cServerProblem(text: string): string | undefined {
+  const m = typeof text === "string" ? /^(?:\[([^\]]*)\]|([^:[\]]+))(?::([0-9]{1,5}))?$/.exec(text) : null;
+  if (!m) return "must be the broker as host, A.B.C.D or [IPv6], with an optional :port (e.g. broker.example.net or [2001:db8::1]:3653)";
+  if (m[1] !== undefined && ipv6Problem(m[1])) return `has '${m[1]}' in brackets, which is not an IPv6 address`;
+  if (m[2] !== undefined && hostProblem(m[2])) return `has host '${m[2]}', which ${hostProblem(m[2])}`;
+  if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535)) return "has a port outside 1-65535";
+  return undefined;
+}
+
+/** The gw6c.conf keys a site may set beyond the first-class ones (gw6c-conf.ts documents each). */
+export const gw6cMoreSettingsSchema = strictObject({
+  dnsServer: z.array(domainName).optional(),
+  autoRetryConnect: z.boolean().optional(),
+  keepalive: z.boolean().optional(),
+  keepaliveInterval: z.number().int().min(1).max(86400).optional(),
+  ifTunnelV6v4: ifname.optional(),
+  ifTunnelV6udpv4: ifname.optional(),
+  ifTunnelV4v6: ifname.optional(),
+  clientV4: z.union([z.literal("auto"), ipv4Address]).optional(),
+  clientV6: z.union([z.literal("auto"), ipv6Address]).optional(),
+  template: z.enum(["checktunnel", "freebsd", "netbsd", "linux", "windows", "darwin", "cisco", "solaris", "openbsd", "openwrt", "dongle6"]).optional(),
+  proxyClient: z.boolean().optional(),
+  brokerList: fileName.optional(),
+  lastServer: fileName.optional(),
+  alwaysUseSameServer: z.boolean().optional(),
+  logConsole: z.number().int().min(0).max(3).optional(),
+  logStderr: z.number().int().min(0).max(3).optional(),
+  logSyslog: z.number().int().min(0).max(3).optional(),
+  logFilename: absolutePath.optional(),
+  logRotation: z.boolean().optional(),
+  logRotationSize: z.union([z.literal(16), z.literal(32), z.literal(128), z.literal(1024)]).optional(),
+  logRotationDelete: z.boolean().optional(),
+  syslogFacility: z.enum(["USER", "LOCAL0", "LOCAL1", "LOCAL2", "LOCAL3", "LOCAL4", "LOCAL5", "LOCAL6", "LOCAL7"]).optional(),
+});
+
+/** What a site's owner says about gw6c (the stack file's `tunnel`, less the password). */
+export const gw6cSettingsShape = {
+  kind: z.literal("gw6c"),
+  source: strictObject({
+    tarball: localPath.describe("the gw6c source tarball on the machine running pulumi (HOWTO step 4)"),
+    subdir: fileName.default("tspc-advanced").describe("the directory inside the tarball holding the Makefile"),
+    makeArgs: z.array(checkedString(makeArgProblem, "a make variable")).default([]).describe("extra make variables, e.g. CFLAGS=-fcommon"),
+  }),
+  installDir: absolutePath.default(GW6C_DEFAULT_INSTALL_DIR).describe("HOWTO step 6"),
+  server: checkedString(gw6cServerProblem, "the broker, host[:port]"),
+  userid: z.string().regex(/^[A-Za-z0-9._@+-]{0,253}$/, "must be the broker account: letters, digits and . _ @ + - (at most 253), or empty for anonymous").default(""),
+  authMethod: z.enum(["anonymous", "any", "digest-md5", "plain", "passdss-3des-1"]).default("any"),
+  hostType: z.enum(["host", "router"]).default("router").describe("router (the HOWTO): the broker delegates a prefix, gw6c runs radvd on the LAN"),
+  prefixlen: z.number().int().min(1).max(128).default(64),
+  tunnelMode: z.enum(["v6anyv4", "v6v4", "v6udpv4", "v4v6"]).default("v6anyv4"),
+  logFile: z.number().int().min(0).max(3).default(2).describe("log level to the log file (the HOWTO's 2)"),
+  retryDelay: z.number().int().min(0).max(3600).default(30),
+  expectedPrefix: prefix64.optional().describe("the /64 the broker delegates, if known: clients' addresses show at preview"),
+  watchdog: z.boolean().default(true).describe("the HOWTO's hourly pidof || restart cron line (step 24)"),
+  settings: gw6cMoreSettingsSchema.prefault({}).describe("other gw6c.conf keys, camelCase"),
+};
+
+export const gw6cTunnelArgsSchema = strictObject({
+  ...gw6cSettingsShape,
+  connection: inputOf<ConnectionArgs>("the connection"),
+  facts: factsValue,
+  lanInterface: ifname.describe("the LAN interface (if_prefix)"),
+  password: inputOf<string>("the broker account's password (a secret)").optional(),
+});
+
+export type Gw6cTunnelArgs = z.input<typeof gw6cTunnelArgsSchema>;
+type Gw6cSettings = Omit<z.output<typeof gw6cTunnelArgsSchema>, "connection" | "password">;
+
+/** gw6c.conf for these settings, with `passwd` as given. */
+export function gw6cConfOf(a: Pick<Gw6cSettings, "settings" | "server" | "userid" | "authMethod" | "hostType" | "prefixlen" | "tunnelMode" | "logFile" | "retryDelay" | "lanInterface" | "installDir">, passwd: string): Gw6cConf {
+  return {
+    ...(a.settings as Partial<Gw6cConf>),
+    server: a.server,
+    userid: a.userid,
+    authMethod: a.authMethod,
+    hostType: a.hostType,
+    prefixlen: a.prefixlen,
+    tunnelMode: a.tunnelMode,
+    logFile: a.logFile as 0 | 1 | 2 | 3,
+    retryDelay: a.retryDelay,
+    passwd,
+    ifPrefix: a.lanInterface,
+    gw6Dir: a.installDir,
+    logFilename: a.settings.logFilename ?? `${a.installDir}/logs/gw6c.log`,
+  };
+}
+
+function expandHome(p: string): string {
+  return p.startsWith("~/") ? path.join(os.homedir(), p.slice(2)) : p;
+}
+
+/** Everything wrong with gw6c's args for this box and this machine (the tarball must be here). */
+export function gw6cTunnelProblems(a: Gw6cSettings): Problem[] {
+  const problems: Problem[] = [];
+  if (!(a.facts as HostFactsData).serviceManager) problems.push(problem([], "the gateway has no supported service manager (systemd, OpenRC, SysV init)"));
+  if (!fs.existsSync(expandHome(a.source.tarball))) {
+    problems.push(problem(["source", "tarball"], `is ${a.source.tarball}, which does not exist on this machine: download gw6c's source (HOWTO step 4) and give its path`));
+  }
+  try {
+    // Everything but the secret is checked here, so a bad key fails at preview.
+    validateGw6cConf(gw6cConfOf(a, a.authMethod === "anonymous" ? "" : "x"));
+  } catch (e) {
+    problems.push(problem([], (e as Error).message));
+  }
+  return problems;
 }
 
 /** Build dependencies and what gw6c's Linux template calls (ifconfig/route, ip, radvd). */
@@ -106,48 +203,33 @@ export class Gw6cTunnel extends pulumi.ComponentResource implements TunnelOutput
   readonly service: Service;
 
   constructor(name: string, args: Gw6cTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
+    const a = parseArgs(`Gw6cTunnel "${name}"`, gw6cTunnelArgsSchema, args, gw6cTunnelProblems);
     super("ipv6gw:tunnel:Gw6cTunnel", name, {}, opts);
-    const conn = args.connection;
-    const f = args.facts;
-    const installDir = args.installDir ?? "/usr/local/gw6c";
-    const router = (args.conf.hostType ?? "host") === "router";
-    const manager = f.serviceManager;
-    if (!manager) throw resourceError(`Gw6cTunnel "${name}": the gateway has no supported service manager`, this);
-    if (!fs.existsSync(args.tarball)) {
-      throw resourceError(`Gw6cTunnel "${name}": 'tarball' ${args.tarball} does not exist on this machine; download gw6c's source (HOWTO step 4) and give its path`, this);
-    }
-    const tarballSha = crypto.createHash("sha256").update(fs.readFileSync(args.tarball)).digest("hex");
-    const confModel = (passwd: string): Gw6cConf => ({
-      ...args.conf,
-      passwd,
-      ifPrefix: args.lanInterface,
-      gw6Dir: installDir,
-      logFilename: args.conf.logFilename ?? `${installDir}/logs/gw6c.log`,
-    });
-    try {
-      // Check everything but the secret now, so a bad key fails at preview.
-      validateGw6cConf(confModel(args.conf.authMethod === "anonymous" ? "" : "x"));
-    } catch (e) {
-      throw resourceError(`Gw6cTunnel "${name}": ${(e as Error).message}`, this);
-    }
+    const conn = a.connection;
+    const f = a.facts;
+    const installDir = a.installDir;
+    const router = a.hostType === "router";
+    const manager = f.serviceManager || "sysv";
+    const tarball = expandHome(a.source.tarball);
+    const tarballSha = crypto.createHash("sha256").update(fs.readFileSync(tarball)).digest("hex");
 
     const packages = new Packages(`${name}-packages`, { connection: conn, names: gw6cPackages(f, router) }, childOf(this, opts));
     const build = new RemoteCommand(
       `${name}-build`,
       {
         connection: conn,
-        create: buildScript(installDir, args.subdir ?? "tspc-advanced", args.makeArgs ?? []),
+        create: buildScript(installDir, a.source.subdir, a.source.makeArgs),
         delete: `rm -rf ${shq(installDir)} /usr/local/src/ipv6gw-gw6c`,
         present: `test -x ${shq(installDir)}/bin/gw6c`,
-        stdinFile: args.tarball,
-        triggers: [tarballSha, installDir, ...(args.makeArgs ?? [])],
+        stdinFile: tarball,
+        triggers: [tarballSha, installDir, ...a.source.makeArgs],
         timeoutSeconds: 1800,
       },
       childOf(this, opts, packages),
     );
     const conf = new RemoteFile(
       `${name}-conf`,
-      { connection: conn, path: `${installDir}/etc/gw6c.conf`, mode: "0600", content: pulumi.secret(pulumi.output(args.password ?? "").apply((p) => renderGw6cConf(confModel(p)))) },
+      { connection: conn, path: `${installDir}/etc/gw6c.conf`, mode: "0600", content: pulumi.secret(pulumi.output(a.password ?? "").apply((p) => renderGw6cConf(gw6cConfOf(a, p)))) },
       childOf(this, opts, build),
     );
     const unit =
@@ -168,19 +250,17 @@ export class Gw6cTunnel extends pulumi.ComponentResource implements TunnelOutput
       { connection: conn, name: "gw6c", restartTrigger: pulumi.all([conf.sha256, unit.sha256]).apply((h) => h.join(",")) },
       childOf(this, opts, build, conf, unit, ...standAside),
     );
-    if (args.watchdog ?? true) {
-      const line = gw6cWatchdogCronLine({ restartCommand: serviceRestartCommand(manager, "gw6c") });
-      const [m, h, dom, mon, dow, ...command] = line.split(" ");
-      new CronEntry(`${name}-watchdog`, { connection: conn, name: "gw6c-watchdog", schedule: [m, h, dom, mon, dow].join(" "), command: command.join(" ") }, childOf(this, opts, this.service));
+    if (a.watchdog) {
+      const job = gw6cWatchdog({ restartCommand: serviceRestartCommand(manager, "gw6c") });
+      new CronEntry(`${name}-watchdog`, { connection: conn, name: "gw6c-watchdog", ...job }, childOf(this, opts, this.service));
     }
-    const mode = args.conf.tunnelMode ?? "v6anyv4";
-    this.interface = mode === "v6v4" ? (args.conf.ifTunnelV6v4 ?? "sit1") : (args.conf.ifTunnelV6udpv4 ?? "tun");
+    this.interface = a.tunnelMode === "v6v4" ? (a.settings.ifTunnelV6v4 ?? "sit1") : (a.settings.ifTunnelV6udpv4 ?? "tun");
     this.ownsRadvd = router;
     this.ownsLanAddress = router;
-    if (args.expectedPrefix) {
-      this.prefix = pulumi.output(args.expectedPrefix);
+    if (a.expectedPrefix) {
+      this.prefix = pulumi.output(a.expectedPrefix);
     } else {
-      const probe = new RemoteCommand(`${name}-prefix`, { connection: conn, create: prefixProbeScript(args.lanInterface, 120), triggers: [tarballSha] }, childOf(this, opts, this.service));
+      const probe = new RemoteCommand(`${name}-prefix`, { connection: conn, create: prefixProbeScript(a.lanInterface, 120), triggers: [tarballSha] }, childOf(this, opts, this.service));
       // gw6c puts <prefix>::1/64 on the LAN interface: its network is the LAN prefix.
       this.prefix = probe.stdout.apply((a) => canonicalPrefix(`${a.trim().split("/")[0]}/64`, { normalize: true }));
     }

@@ -3,36 +3,75 @@
 // kernel's sit module, and protocol 41 through any NAT on the way.
 
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
 import { HostFactsData } from "../host/host-facts";
 import { Packages } from "../host/packages";
 import { RemoteCommand } from "../host/remote-command";
 import { RemoteFile } from "../host/remote-file";
+import { shq } from "../host/remote";
 import { Service } from "../host/service";
 import { subnet } from "../net/ipv6";
-import { heUpdateUrl, renderSit6in4Script, renderSit6in4Unit } from "../render/sit6in4";
+import { Problem, parseArgs, problem } from "../problems";
+import { factsValue, ifname, inputOf, interfaceAddress, ipv4Address, ipv6Prefix, strictObject } from "../schema-kit";
+import { heUpdateUrl, renderSit6in4Script, renderSit6in4Unit, resolveSit6in4Tunnel } from "../render/sit6in4";
 import { TunnelOutputs } from "./tunnel";
-import { resourceError } from "../user-error";
 
-export interface Sit6in4TunnelArgs {
-  readonly connection: pulumi.Input<ConnectionArgs>;
-  readonly facts: HostFactsData;
-  /** Defaults to "he-ipv6". */
-  readonly interface?: string;
-  /** The broker's IPv4 endpoint ("Server IPv4 Address"). */
-  readonly serverIpv4: string;
-  /** Our IPv4 source ("Client IPv4 Address"; behind NAT the private one). Defaults to the kernel's choice. */
-  readonly clientIpv4?: string;
-  /** Our tunnel address with length ("Client IPv6 Address"). */
-  readonly clientIpv6: string;
-  /** The routed /48 or /64. */
-  readonly routedPrefix: string;
-  readonly lanPrefix?: string;
-  readonly mtu?: number;
-  readonly ttl?: number;
-  /** Keep HE's idea of our IPv4 address current. Defaults to none. */
-  readonly heUpdate?: { readonly tunnelId: string; readonly username: string; readonly updateKey: pulumi.Input<string> };
+/** HE's endpoint update: the numeric tunnel ID and the account name (the update key is a secret). */
+export const heUpdateSettingsShape = {
+  tunnelId: z.string().regex(/^[0-9]{1,12}$/, "must be the numeric tunnel ID from the tunnel's page on tunnelbroker.net"),
+  username: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be your tunnelbroker.net account name (letters, digits, . _ -)"),
+};
+
+/** What a site's owner says about a 6in4 tunnel (the stack file's `tunnel`, less HE's update key). */
+export const sit6in4SettingsShape = {
+  kind: z.literal("sit6in4"),
+  interface: ifname.default("he-ipv6"),
+  serverIpv4: ipv4Address.describe("the broker's IPv4 endpoint (Server IPv4 Address)"),
+  clientIpv4: ipv4Address.optional().describe("our IPv4 source (behind NAT the private one); default the kernel's choice"),
+  clientIpv6: interfaceAddress.describe("our tunnel address with length (Client IPv6 Address)"),
+  routedPrefix: ipv6Prefix.describe("the routed /48 or /64"),
+  mtu: z.number().int().min(1280).max(1480).default(1480),
+  ttl: z.number().int().min(1).max(255).default(255),
+  heUpdate: strictObject(heUpdateSettingsShape).optional().describe("keep HE's idea of our IPv4 address current"),
+};
+
+export const sit6in4TunnelArgsSchema = strictObject({
+  ...sit6in4SettingsShape,
+  heUpdate: strictObject({ ...heUpdateSettingsShape, updateKey: inputOf<string>("the tunnel's update key (a secret)") }).optional(),
+  connection: inputOf<ConnectionArgs>("the connection"),
+  facts: factsValue,
+  lanPrefix: ipv6Prefix.optional().describe("the /64 for the LAN; default the first /64 of routedPrefix"),
+});
+
+export type Sit6in4TunnelArgs = z.input<typeof sit6in4TunnelArgsSchema>;
+type Sit6in4Settings = Omit<z.output<typeof sit6in4TunnelArgsSchema>, "connection" | "heUpdate">;
+
+/** Why an HE update key is unusable, or undefined (it is a secret: the reason never shows it). */
+export function heUpdateKeyProblem(key: string): string | undefined {
+  return typeof key === "string" && /^[A-Za-z0-9]{8,64}$/.test(key) ? undefined : "is not an HE update key (8-64 letters and digits, from the tunnel's Advanced tab)";
+}
+
+/** curl's config line for the update's credentials (read from stdin, never on a command line). */
+export function curlUserConfig(username: string, key: string): string {
+  const why = heUpdateKeyProblem(key);
+  if (why) throw new Error(`ipv6gw:heUpdateKey ${why}`);
+  return `user = "${username}:${key}"\n`;
+}
+
+/** Everything wrong with a 6in4 tunnel's args for this box. Pure. */
+export function sit6in4TunnelProblems(a: Sit6in4Settings): Problem[] {
+  const problems: Problem[] = [];
+  if ((a.facts as HostFactsData).serviceManager !== "systemd") {
+    problems.push(problem([], `needs systemd on the gateway (it runs ${(a.facts as HostFactsData).serviceManager || "no known init"})`));
+  }
+  try {
+    resolveSit6in4Tunnel({ name: a.interface, remoteV4: a.serverIpv4, localV4: a.clientIpv4, clientV6: a.clientIpv6, mtu: a.mtu, ttl: a.ttl });
+  } catch (e) {
+    problems.push(problem([], (e as Error).message));
+  }
+  return problems;
 }
 
 export class Sit6in4Tunnel extends pulumi.ComponentResource implements TunnelOutputs {
@@ -44,22 +83,14 @@ export class Sit6in4Tunnel extends pulumi.ComponentResource implements TunnelOut
   readonly process: string;
   readonly service: Service;
 
-  constructor(name: string, args: Sit6in4TunnelArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, rawArgs: Sit6in4TunnelArgs, opts?: pulumi.ComponentResourceOptions) {
+    const args = parseArgs(`Sit6in4Tunnel "${name}"`, sit6in4TunnelArgsSchema, rawArgs, sit6in4TunnelProblems);
     super("ipv6gw:tunnel:Sit6in4Tunnel", name, {}, opts);
-    const ifname = args.interface ?? "he-ipv6";
-    if (args.facts.serviceManager !== "systemd") {
-      throw resourceError(`Sit6in4Tunnel "${name}": needs systemd on the gateway (it runs ${args.facts.serviceManager || "no known init"})`, this);
-    }
+    const ifname = args.interface;
     const conn = args.connection;
     const scriptPath = `/usr/local/sbin/ipv6gw-${ifname}`;
-    let script: string;
-    let unitText: string;
-    try {
-      script = renderSit6in4Script({ name: ifname, remoteV4: args.serverIpv4, localV4: args.clientIpv4, clientV6: args.clientIpv6, mtu: args.mtu, ttl: args.ttl });
-      unitText = renderSit6in4Unit({ name: ifname, scriptPath });
-    } catch (e) {
-      throw resourceError(`Sit6in4Tunnel "${name}": ${(e as Error).message}`, this);
-    }
+    const script = renderSit6in4Script({ name: ifname, remoteV4: args.serverIpv4, localV4: args.clientIpv4, clientV6: args.clientIpv6, mtu: args.mtu, ttl: args.ttl });
+    const unitText = renderSit6in4Unit({ name: ifname, scriptPath });
     const packages = new Packages(`${name}-packages`, { connection: conn, names: args.heUpdate ? ["iproute2", "curl"] : ["iproute2"] }, childOf(this, opts));
     const file = new RemoteFile(`${name}-script`, { connection: conn, path: scriptPath, content: script, mode: "0755" }, childOf(this, opts, packages));
     const unit = new RemoteFile(`${name}-unit`, { connection: conn, path: `/etc/systemd/system/ipv6gw-${ifname}.service`, content: unitText }, childOf(this, opts));
@@ -72,8 +103,8 @@ export class Sit6in4Tunnel extends pulumi.ComponentResource implements TunnelOut
           `${name}-he-update`,
           {
             connection: conn,
-            create: `curl -fsS -K - ${JSON.stringify(url)}`,
-            stdin: pulumi.secret(pulumi.output(args.heUpdate.updateKey).apply((k) => `user = "${args.heUpdate!.username}:${k}"\n`)),
+            create: `curl -fsS -K - ${shq(url)}`,
+            stdin: pulumi.secret(pulumi.output(args.heUpdate.updateKey).apply((k) => curlUserConfig(args.heUpdate!.username, k))),
             triggers: [args.clientIpv4 ?? "auto"],
           },
           childOf(this, opts, packages),

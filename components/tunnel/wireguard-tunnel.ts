@@ -4,6 +4,7 @@
 // without the wireguard module, wireguard-go over /dev/net/tun.
 
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
 import { HostFactsData } from "../host/host-facts";
@@ -11,29 +12,51 @@ import { Packages } from "../host/packages";
 import { RemoteFile } from "../host/remote-file";
 import { Service } from "../host/service";
 import { subnet } from "../net/ipv6";
-import { WG_QUICK_USERSPACE_DROPIN_PATH, renderWgQuickConf, renderWgQuickUserspaceDropIn } from "../render/wireguard";
+import { Problem, parseArgs, problem } from "../problems";
+import { factsValue, hostPort, ifname, inputOf, interfaceAddress, ipv6Prefix, strictObject, wireguardKey } from "../schema-kit";
+import { WG_QUICK_USERSPACE_DROPIN_PATH, renderWgQuickConf, renderWgQuickUserspaceDropIn, validateWgQuickConf } from "../render/wireguard";
 import { TunnelOutputs } from "./tunnel";
-import { resourceError } from "../user-error";
 
-export interface WireguardTunnelArgs {
-  readonly connection: pulumi.Input<ConnectionArgs>;
-  readonly facts: HostFactsData;
-  /** Interface name. Defaults to "wg0". */
-  readonly interface?: string;
-  /** The gateway's private key (secret). */
-  readonly privateKey: pulumi.Input<string>;
-  /** The far end, host:port. */
-  readonly endpoint: string;
-  readonly peerPublicKey: string;
-  /** The gateway's tunnel address with length ("2001:db8:ffff:100::2/64"). */
-  readonly address: string;
-  /** The prefix the far end routes to us. */
-  readonly routedPrefix: string;
-  /** The /64 for the LAN. Defaults to the first /64 of routedPrefix. */
-  readonly lanPrefix?: string;
-  /** Defaults to 25 (keeps NAT mappings open). */
-  readonly persistentKeepalive?: number;
-  readonly mtu?: number;
+/** What a site's owner says about a WireGuard tunnel (the stack file's `tunnel`, less the private key). */
+export const wireguardSettingsShape = {
+  kind: z.literal("wireguard"),
+  interface: ifname.default("wg0"),
+  endpoint: hostPort.describe("the far end, host:port"),
+  peerPublicKey: wireguardKey.describe("the far end's public key"),
+  address: interfaceAddress.describe("the gateway's address on the tunnel, with length"),
+  routedPrefix: ipv6Prefix.describe("the prefix the far end routes to us; the LAN gets its first /64"),
+  persistentKeepalive: z.number().int().min(0).max(65535).default(25).describe("seconds; keeps NAT mappings open"),
+  mtu: z.number().int().min(1280).max(65535).optional(),
+};
+
+export const wireguardTunnelArgsSchema = strictObject({
+  ...wireguardSettingsShape,
+  connection: inputOf<ConnectionArgs>("the connection"),
+  facts: factsValue,
+  privateKey: inputOf<string>("the gateway's WireGuard private key (a secret)"),
+  lanPrefix: ipv6Prefix.optional().describe("the /64 for the LAN; default the first /64 of routedPrefix"),
+});
+
+export type WireguardTunnelArgs = z.input<typeof wireguardTunnelArgsSchema>;
+
+/** Everything wrong with a WireGuard tunnel's args for this box. Pure. */
+export function wireguardTunnelProblems(a: z.output<typeof wireguardTunnelArgsSchema> | (Omit<z.output<typeof wireguardTunnelArgsSchema>, "connection" | "privateKey">)): Problem[] {
+  const problems: Problem[] = [];
+  if ((a.facts as HostFactsData).serviceManager !== "systemd") {
+    problems.push(problem([], `needs systemd (wg-quick@) on the gateway, which runs ${(a.facts as HostFactsData).serviceManager || "no known init"}`));
+  }
+  try {
+    // A well-formed stand-in key: the real one is secret and checked where it is rendered.
+    validateWgQuickConf({
+      privateKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+      addresses: [a.address],
+      mtu: a.mtu,
+      peers: [{ publicKey: a.peerPublicKey, endpoint: a.endpoint, allowedIps: ["::/0"], persistentKeepalive: a.persistentKeepalive }],
+    });
+  } catch (e) {
+    problems.push(problem([], (e as Error).message));
+  }
+  return problems;
 }
 
 export class WireguardTunnel extends pulumi.ComponentResource implements TunnelOutputs {
@@ -47,24 +70,22 @@ export class WireguardTunnel extends pulumi.ComponentResource implements TunnelO
   readonly service: Service;
 
   constructor(name: string, args: WireguardTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
+    const a = parseArgs(`WireguardTunnel "${name}"`, wireguardTunnelArgsSchema, args, wireguardTunnelProblems);
     super("ipv6gw:tunnel:WireguardTunnel", name, {}, opts);
-    const ifname = args.interface ?? "wg0";
-    if (args.facts.serviceManager !== "systemd") {
-      throw resourceError(`WireguardTunnel "${name}": needs systemd (wg-quick@) on the gateway, which runs ${args.facts.serviceManager || "no known init"}`, this);
-    }
-    const userspace = !args.facts.features.wireguard;
-    const lanPrefix = args.lanPrefix ?? subnet(args.routedPrefix, 0, 64);
-    const conn = args.connection;
+    const ifname = a.interface;
+    const userspace = !a.facts.features.wireguard;
+    const lanPrefix = a.lanPrefix ?? subnet(a.routedPrefix, 0, 64);
+    const conn = a.connection;
 
     const packages = new Packages(`${name}-packages`, { connection: conn, names: userspace ? ["wireguard-tools", "wireguard-go"] : ["wireguard-tools"] }, childOf(this, opts));
     const content = pulumi.secret(
-      pulumi.output(args.privateKey).apply((privateKey) =>
+      pulumi.output(a.privateKey).apply((privateKey) =>
         renderWgQuickConf({
           privateKey,
-          addresses: [args.address],
-          mtu: args.mtu,
+          addresses: [a.address],
+          mtu: a.mtu,
           routes: ["::/0"],
-          peers: [{ publicKey: args.peerPublicKey, endpoint: args.endpoint, allowedIps: ["::/0"], persistentKeepalive: args.persistentKeepalive ?? 25 }],
+          peers: [{ publicKey: a.peerPublicKey, endpoint: a.endpoint, allowedIps: ["::/0"], persistentKeepalive: a.persistentKeepalive }],
         }),
       ),
     );
@@ -79,7 +100,7 @@ export class WireguardTunnel extends pulumi.ComponentResource implements TunnelO
       childOf(this, opts, ...files),
     );
     this.interface = ifname;
-    this.prefix = pulumi.output(args.routedPrefix);
+    this.prefix = pulumi.output(a.routedPrefix);
     this.lanPrefix = pulumi.output(lanPrefix);
     this.process = userspace ? "wireguard-go" : `wg-quick@${ifname}`;
     this.registerOutputs({ interface: ifname, prefix: this.prefix, lanPrefix: this.lanPrefix });

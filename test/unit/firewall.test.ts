@@ -1,6 +1,8 @@
-import { firewallTable } from "../../components/firewall/firewall";
+import { firewallSettingsProblems, firewallTable } from "../../components/firewall/firewall";
+import { tableRuleNames } from "../../components/firewall/rule";
+import { describeProblem } from "../../components/problems";
 import { persistencePlan } from "../../components/firewall/persistence";
-import { EMPTY_FILTER_TABLE, normalizeSave, renderFilterTable, ruleNameAtLine, ruleNames } from "../../components/firewall/render-ruleset";
+import { EMPTY_FILTER_TABLE, normalizeSave, renderFilterTable, ruleNameAtLine } from "../../components/firewall/render-ruleset";
 import { explainRejection } from "../../components/firewall/ruleset";
 import { ruleArguments } from "../../components/firewall/rule";
 import { expectGolden } from "./golden";
@@ -56,13 +58,26 @@ describe("the howto preset", () => {
     expect(text).toBe(HOWTO_STEP_17.replace("-A IPV6-INPUT -p ipv6-icmp -j ACCEPT\n", ""));
   });
 
-  it("names every rule, and the names are unique", () => {
-    const names = ruleNames(renderFilterTable(firewallTable({ lanInterface: "eth0" })));
-    expect(names).toEqual(["input", "forward", "loopback", "icmpv6", "esp", "established", "lan-new", "reject"]);
+  it("names every rule, the names unique and in the order of the comments on the box", () => {
+    const table = firewallTable({ lanInterface: "eth0" });
+    const comments = [...renderFilterTable(table).matchAll(/--comment "ipv6gw:([a-z0-9-]+)"/g)].map((m) => m[1]);
+    expect(tableRuleNames(table)).toEqual(["input", "forward", "loopback", "icmpv6", "esp", "established", "lan-new", "reject"]);
+    expect(comments).toEqual(tableRuleNames(table));
   });
 
   it("refuses per-chain user rules, which its single chain cannot express", () => {
-    expect(() => firewallTable({ lanInterface: "eth0", rules: [{ name: "x", action: "accept", chain: "input" }] })).toThrow(/howto preset has one chain/);
+    const [p] = firewallSettingsProblems({ preset: "howto", rules: [{ name: "x", action: "accept", chain: "input" }] });
+    expect(describeProblem(p)).toMatch(/^'rules\[0\].chain' the howto preset has one chain/);
+  });
+
+  it.each([
+    ["howto", "reject"],
+    ["howto", "loopback"],
+    ["rfc4890", "in-reject"],
+    ["rfc4890", "fwd-spoofed-in-2"],
+  ] as const)("refuses a user rule named like a rule of the %s preset (%s)", (preset, name) => {
+    const problems = firewallSettingsProblems({ preset, rules: [{ name, action: "accept", chain: "both" }] });
+    expect(problems.map(describeProblem)).toEqual([`'rules[0].name' '${name}' is the name of one of the ${preset} preset's own rules; pick another name`]);
   });
 });
 

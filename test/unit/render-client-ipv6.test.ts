@@ -59,7 +59,7 @@ describe("client validation", () => {
     ["ifcfg: an interface with a space", () => renderIfcfgKeys({ interface: "eth 0", privacy: true }), "ifcfg keys: 'interface' must be a Linux interface name"],
     ["NetworkManager: eui64 missing", () => renderNetworkManagerConf({ privacy: true } as never), "NetworkManager SLAAC defaults: 'eui64' must be true or false, got undefined"],
     ["networkd: a path instead of a file name", () => renderNetworkdDropIn({ networkFile: "/etc/systemd/network/10-eth0.network", privacy: true, eui64: true }), "systemd-networkd SLAAC drop-in: 'networkFile' must be a bare .network file name"],
-    ["networkd: not a .network file", () => renderNetworkdDropIn({ networkFile: "10-eth0.netdev", privacy: true, eui64: true }), "'networkFile' must be a bare .network file name, got '10-eth0.netdev'"],
+    ["networkd: not a .network file", () => renderNetworkdDropIn({ networkFile: "10-eth0.netdev", privacy: true, eui64: true }), "'networkFile' must be a bare .network file name (letters, digits, _ . @ -), as networkctl status <interface> shows it, got '10-eth0.netdev'"],
     ["ifupdown: an interface starting with '-'", () => renderIfupdownStanza({ interface: "-eth0", privacy: true }), "ifupdown SLAAC stanza: 'interface' must be a Linux interface name"],
   ])("rejects %s", (_d, run, fragment) => {
     expect(run).toThrow(fragment);
