@@ -45,6 +45,15 @@ SHIM
   chmod 0755 "$1/pulumi-language-nodejs" "$1/pulumi-resource-pulumi-nodejs"
 }
 
+# Two commands may start at once (two terminals, CI beside a user): one
+# builds, the others wait for it here and then take its result from the cache.
+mkdir -p "$cache_root/toolchain"
+exec 9>"$cache_root/toolchain/.build.lock"
+if ! flock -n 9; then
+  say "another command is building or checking the toolchain; waiting for it"
+  flock 9
+fi
+
 # 2. The cache from an earlier build.
 if [ -x "$bin_dir/pulumi" ] && [ "$(version_of "$bin_dir/pulumi")" = "v$PULUMI_VERSION" ]; then
   say "using cached $bin_dir/pulumi"

@@ -6,7 +6,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionArgs, Connection } from "../host/connection";
-import { RemoteOpener, providerChanged, sameValue, sshOpener } from "../host/provider-kit";
+import { RemoteOpener, containsUnknown, providerChanged, sameValue, sshOpener } from "../host/provider-kit";
 import { lastLines } from "../host/remote";
 import { Probe } from "./probes";
 
@@ -32,9 +32,10 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
     const failures: { property: string; reason: string }[] = [];
-    const probes = (news.probes ?? []) as Probe[];
+    // At preview the probes (built from a prefix the tunnel learns) or the connections may be unknown: check what is known.
+    if (containsUnknown(news.probes) || containsUnknown(news.connections) || !Array.isArray(news.probes)) return { inputs: news, failures };
     const connections = (news.connections ?? {}) as Record<string, unknown>;
-    for (const p of probes) {
+    for (const p of news.probes as Probe[]) {
       if (!(p.on in connections)) failures.push({ property: "probes", reason: `probe "${p.name}" runs on "${p.on}", which has no connection` });
     }
     return { inputs: news, failures };

@@ -170,6 +170,14 @@ export class Firewall extends pulumi.ComponentResource {
       new Service(`${name}-boot`, { connection: a.connection, name: plan.service, enabled: true, running: "unmanaged" }, childOf(this, opts, this.ruleset));
       this.persistedPath = plan.path;
     }
+    if (pulumi.runtime.isDryRun() && a.facts.ip6tablesBackend === "") {
+      // Not a silent pass: the preview is incomplete here, and says so.
+      pulumi.log.warn(
+        `the ruleset was checked by the rule model only: ip6tables is not installed on the gateway yet, so its kernel could not check the rules at preview. ` +
+          `up installs it and has the kernel check them in a throwaway namespace before anything is loaded, and stops there if one is rejected`,
+        this,
+      );
+    }
     this.rules = this.ruleset.rules;
     this.ruleNames = tableRuleNames(table);
     this.registerOutputs({ rules: this.rules, ruleNames: this.ruleNames, persistedPath: this.persistedPath });

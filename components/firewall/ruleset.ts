@@ -64,11 +64,14 @@ interface RulesetState {
   persisted?: boolean;
 }
 
+/** Exit codes of the scripts below, for the provider to tell outcomes apart. */
+export const EXIT = { notInstalled: 6, noKernelCheck: 5, rolledBack: 7, notLoaded: 8, nothingPending: 9 } as const;
+
 /** Checks a table on stdin without applying it: parser first, then the kernel in a scratch namespace. */
 export function validateScript(): string {
   return [
     "set -e",
-    `command -v ip6tables-restore >/dev/null 2>&1 || { echo "ip6tables-restore is not installed" >&2; exit 6; }`,
+    `command -v ip6tables-restore >/dev/null 2>&1 || { echo "ip6tables-restore is not installed" >&2; exit ${EXIT.notInstalled}; }`,
     "f=$(mktemp)",
     `trap 'rm -f "$f"' EXIT`,
     `cat > "$f"`,
@@ -79,43 +82,75 @@ export function validateScript(): string {
 /**
  * Checks the table in `file` without touching the live ruleset: the parser
  * first, then the kernel itself in a private network namespace that is thrown
- * away (the parser does not ask the kernel).
+ * away (the parser does not ask the kernel). Without a scratch namespace the
+ * check cannot be made, and that is an error, not a silent pass.
  */
 function checkTable(file: string): string[] {
   return [
     `ip6tables-restore --test < ${file}`,
-    `if command -v unshare >/dev/null 2>&1 && unshare --net true 2>/dev/null; then unshare --net sh -c 'ip6tables-restore < "$1"' sh ${file}; fi`,
+    `command -v unshare >/dev/null 2>&1 && unshare --net true 2>/dev/null || { echo "unshare --net is not available (util-linux missing, or not permitted in this container), so the kernel cannot check the ruleset in a throwaway namespace" >&2; exit ${EXIT.noKernelCheck}; }`,
+    `unshare --net sh -c 'ip6tables-restore < "$1"' sh ${file}`,
   ];
 }
 
-/** Checks stdin, saves the live table, arms the rollback, applies stdin; prints the saved table. */
+/**
+ * Kills the rollback timer of an earlier apply, if its recorded process is
+ * still that timer (after a reboot the PID may belong to anything else).
+ */
+const DISARM = [
+  `if [ -f "$d/rollback.pid" ]; then`,
+  `  p=$(cat "$d/rollback.pid")`,
+  `  grep -qs "${STATE_DIR}/rollback.rules" "/proc/$p/cmdline" && kill -- -"$p" 2>/dev/null || true`,
+  "fi",
+];
+
+/**
+ * Checks stdin, saves the live table, arms the rollback, applies stdin; prints
+ * a line per stage reached, then the saved table. Whatever an earlier apply
+ * left (a crashed one's timer, files) is cleared first, so it cannot undo or
+ * change this one.
+ */
 export function applyScript(rollbackSeconds: number): string {
   const d = shq(STATE_DIR);
   return [
     "set -e",
-    `mkdir -p ${d}`,
-    `cat > ${d}/pending.rules`,
+    `d=${d}`,
+    `mkdir -p "$d"`,
+    ...DISARM,
+    `rm -f "$d/pending.rules" "$d/rollback.rules" "$d/rollback.status" "$d/rollback.pid"`,
+    `cat > "$d/pending.rules"`,
     // Checked again here because preview could not check it before the stack installed ip6tables.
-    ...checkTable(`${d}/pending.rules`),
-    `ip6tables-save -t filter > ${d}/rollback.rules`,
+    ...checkTable(`"$d/pending.rules"`),
+    `ip6tables-save -t filter > "$d/rollback.rules"`,
     // A box that never used ip6tables has no filter table to save: its state is the empty table.
-    `grep -q '^\\*filter' ${d}/rollback.rules || printf '%s' ${shq(EMPTY_FILTER_TABLE)} > ${d}/rollback.rules`,
-    `rm -f ${d}/rollback.status`,
-    `setsid sh -c 'sleep ${rollbackSeconds}; ip6tables-restore < ${STATE_DIR}/rollback.rules && echo rolled-back > ${STATE_DIR}/rollback.status' </dev/null >/dev/null 2>&1 &`,
-    `echo $! > ${d}/rollback.pid`,
-    `ip6tables-restore < ${d}/pending.rules`,
-    `cat ${d}/rollback.rules`,
+    `grep -q '^\\*filter' "$d/rollback.rules" || printf '%s' ${shq(EMPTY_FILTER_TABLE)} > "$d/rollback.rules"`,
+    `setsid sh -c 'sleep ${rollbackSeconds}; ip6tables-restore < ${STATE_DIR}/rollback.rules && echo rolled-back > ${STATE_DIR}/rollback.status; rm -f ${STATE_DIR}/pending.rules ${STATE_DIR}/rollback.pid' </dev/null >/dev/null 2>&1 &`,
+    `echo $! > "$d/rollback.pid"`,
+    "echo stage=armed",
+    `ip6tables-restore < "$d/pending.rules"`,
+    "echo stage=applied",
+    `cat "$d/rollback.rules"`,
   ].join("\n");
 }
 
-/** Disarms the rollback: run over a new connection, it proves the box still lets us in. */
+/**
+ * Disarms the rollback: run over a new connection, it proves the box still
+ * lets us in. It also tells where an apply whose connection dropped stands:
+ * already rolled back (exit 7), never loaded (8: the old table is live, the
+ * timer disarmed), or loaded (0: now confirmed). It leaves no file behind.
+ */
 export const CONFIRM_SCRIPT = [
-  "set -e",
   `d=${STATE_DIR}`,
-  `[ -f "$d/rollback.status" ] && { cat "$d/rollback.status"; exit 7; }`,
-  `kill -- -"$(cat "$d/rollback.pid")" 2>/dev/null || true`,
-  `echo confirmed > "$d/rollback.status"`,
-  `rm -f "$d/pending.rules"`,
+  `[ -f "$d/rollback.status" ] && { cat "$d/rollback.status"; rm -f "$d"/*; exit ${EXIT.rolledBack}; }`,
+  `[ -f "$d/pending.rules" ] || { echo "no firewall change is pending on this box"; exit ${EXIT.nothingPending}; }`,
+  // The live table in the form the rules were written in: no comments, no counters.
+  `live=$(ip6tables-save -t filter | sed -e '/^#/d' -e 's/ \\[[0-9]*:[0-9]*\\]$//')`,
+  `want=$(sed -e '/^#/d' "$d/pending.rules")`,
+  ...DISARM,
+  `rm -f "$d/pending.rules" "$d/rollback.pid"`,
+  `[ "$live" = "$want" ] || { echo "the new ruleset was never loaded: the previous one is live"; rm -f "$d/rollback.rules"; exit ${EXIT.notLoaded}; }`,
+  // The table that was live before, for the provider to keep (delete restores it).
+  `echo confirmed; cat "$d/rollback.rules"; rm -f "$d/rollback.rules"`,
 ].join("\n");
 
 /** Prints the live filter table, then a separator, then the boot copy (if any). */
@@ -153,7 +188,8 @@ function rejectionReason(where: string, rules: string, stderr: string): string {
 async function validate(remote: Remote, rules: string): Promise<string | undefined> {
   const result = await remote.run(validateScript(), { stdin: rules });
   if (result.code === 0) return undefined;
-  if (result.code === 6) return "not-installed";
+  if (result.code === EXIT.notInstalled) return "not-installed";
+  if (result.code === EXIT.noKernelCheck) return `${remote.where}: ${lastLines(result.stderr, 1)}; install util-linux, which every distribution ships`;
   return rejectionReason(remote.where, rules, result.stderr || result.stdout);
 }
 
@@ -172,7 +208,8 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
     // Preview runs check too: a rule the kernel rejects fails here, before anything changes.
     const remote = await this.open(news.connection as Connection);
     const problem = await validate(remote, news.rules as string);
-    // Before the stack installs ip6tables there is nothing to check with; apply checks first.
+    // Before the stack installs ip6tables there is nothing to check with: the Firewall says so at preview,
+    // and apply checks on the box before it loads anything.
     if (problem && problem !== "not-installed") checked.failures.push({ property: "rules", reason: problem });
     return checked;
   }
@@ -190,19 +227,31 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
     await mustRun(remote, `writing ${s.persistPath}`, writeFileScript(persistFile(s.persistPath), keepOriginal), { stdin: s.rules });
   }
 
-  /** Applies with rollback armed; returns the table that was live before. */
+  /** Applies with rollback armed, then confirms over a new connection; returns the table that was live before. */
   private async apply(s: RulesetState): Promise<string> {
     const remote = await this.open(s.connection);
     const started = Date.now();
     const applied = await remote.run(applyScript(s.rollbackSeconds), { stdin: s.rules });
-    if (applied.code !== 0) {
-      throw namedError("FirewallError", rejectionReason(remote.where, s.rules, applied.stderr || applied.stdout));
+    if (applied.interrupted) {
+      // The connection ended mid-apply: the box may hold the old table, the new one with the timer armed, or
+      // have rolled back. A new connection finds out, and confirms the new table if it is live, like any apply.
+      const stage = applied.stdout.includes("stage=applied") ? "after loading the new ruleset" : applied.stdout.includes("stage=armed") ? "after arming the rollback" : "early in the apply";
+      return this.confirm(s, started, `the SSH connection to ${remote.where} dropped ${stage}`);
     }
+    if (applied.code === EXIT.noKernelCheck) throw namedError("FirewallError", `cannot apply the firewall on ${remote.where}: ${lastLines(applied.stderr, 1)}; install util-linux`);
+    if (applied.code !== 0) throw namedError("FirewallError", rejectionReason(remote.where, s.rules, applied.stderr || applied.stdout));
+    const previous = normalizeSave(applied.stdout);
     await this.confirm(s, started);
-    return normalizeSave(applied.stdout);
+    return previous;
   }
 
-  private async confirm(s: RulesetState, started: number): Promise<void> {
+  /**
+   * Confirms over a new connection and returns the table that was live before.
+   * If the box cannot be reached, waits for its own timer to restore the old
+   * table and fails saying so. `dropped` says why the apply's own connection
+   * could not finish, when it could not.
+   */
+  private async confirm(s: RulesetState, started: number, dropped?: string): Promise<string> {
     const conn = { ...s.connection, dialErrorLimit: 2, perDialTimeout: Math.min(s.connection.perDialTimeout ?? 15, 10) };
     const where = describeConnection(conn);
     let why: string;
@@ -210,31 +259,42 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
       const fresh = await this.openFresh(conn);
       try {
         const r = await fresh.run(CONFIRM_SCRIPT, { timeoutSeconds: 20 });
-        if (r.code === 0) return;
-        why = r.code === 7 ? `the box had already rolled back (${r.stdout.trim()}) before the confirmation arrived` : lastLines(r.stderr, 4);
+        if (r.code === 0) return normalizeSave(r.stdout);
+        if (r.code === EXIT.notLoaded) {
+          throw namedError("FirewallError", `${dropped ?? "the apply did not finish"}: the new ruleset was never loaded, so ${where} keeps its previous ruleset and no rollback is pending. Run up again`);
+        }
+        if (r.code === EXIT.rolledBack) {
+          throw namedError("FirewallRolledBack", `${dropped ?? "the confirmation came too late"}: ${where} had already restored its previous ruleset after ${s.rollbackSeconds} s (${r.stdout.trim()}). Run up again`);
+        }
+        why = lastLines(r.stderr || r.stdout, 4) || `exit ${r.code}`;
       } finally {
         fresh.close();
       }
     } catch (err) {
+      if (err instanceof Error && (err.name === "FirewallError" || err.name === "FirewallRolledBack")) throw err;
       why = err instanceof Error ? err.message : String(err);
     }
     // Let the box's own timer run out, then tell the user where things stand.
     await sleep(Math.max(0, started + s.rollbackSeconds * 1000 + 3000 - Date.now()));
-    let outcome = "the box should have restored the previous ruleset; check it by hand";
+    let outcome = "the box should have restored the previous ruleset, but it cannot be reached to check: check it by hand";
     try {
       const after = await this.openFresh({ ...conn, dialErrorLimit: 3 });
       try {
-        const status = (await after.run(`cat ${STATE_DIR}/rollback.status 2>/dev/null || true`)).stdout.trim();
-        if (status === "rolled-back") outcome = `the box restored the previous ruleset after ${s.rollbackSeconds} s and is reachable again`;
+        const status = (await after.run(`cat ${STATE_DIR}/rollback.status 2>/dev/null; rm -f ${STATE_DIR}/rollback.status ${STATE_DIR}/rollback.rules`)).stdout.trim();
+        outcome =
+          status === "rolled-back"
+            ? `the box restored the previous ruleset after ${s.rollbackSeconds} s and is reachable again`
+            : "the box is reachable again, but it did not record a rollback: check its ruleset (ip6tables-save) by hand";
       } finally {
         after.close();
       }
     } catch {
       // Unreachable even after the rollback: say so with the generic outcome.
     }
+    const what = dropped ? `${dropped}, and a new SSH connection could not get in either` : "after loading the new ruleset a new SSH connection could not confirm it";
     throw namedError(
       "FirewallRolledBack",
-      `firewall change on ${where} rolled back: after loading the new ruleset a new SSH connection could not confirm it (${why}); ${outcome}. ` +
+      `firewall change on ${where} rolled back: ${what} (${why}); ${outcome}. ` +
         "Fix the rules that block the management connection (the address and port the stack connects to), then run up again",
     );
   }

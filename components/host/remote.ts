@@ -13,6 +13,11 @@ export interface RunResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /**
+   * True when the connection ended before the script's exit status arrived
+   * (`code` is then 255): the script may have run to any point, or still run.
+   */
+  readonly interrupted?: boolean;
 }
 
 export interface Remote {

@@ -269,7 +269,12 @@ export class SshSession implements Remote {
       channel.on("close", (c?: number | null) => {
         clearTimeout(timer);
         if (code === undefined && typeof c === "number") code = c;
-        const result = { code: code ?? 255, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
+        const result = {
+          code: code ?? 255,
+          stdout: Buffer.concat(out).toString("utf8"),
+          stderr: Buffer.concat(err).toString("utf8"),
+          ...(code === undefined ? { interrupted: true } : {}),
+        };
         const refusal = this.endpoint.user === "root" ? undefined : sudoRefusal(result);
         if (refusal) reject(sudoRefusedError(this.where, refusal));
         else resolve(result);

@@ -9,6 +9,8 @@ import { RemoteFile } from "../host/remote-file";
 import { Service } from "../host/service";
 import { ServiceManager } from "../host/platform";
 import { shq } from "../host/remote";
+import { MANAGED_HEADER } from "../render/kit";
+import { interfaceAddressProblem, ifnameProblem } from "../net/values";
 
 export interface LanAddressArgs {
   readonly connection: pulumi.Input<ConnectionArgs>;
@@ -20,9 +22,16 @@ export interface LanAddressArgs {
 
 export const LAN_ADDRESS_SERVICE = "ipv6gw-lan-address";
 
+/** Throws unless the values are what they claim: they go into a unit file unquoted. */
+function checkValues(ifname: string, address: string): void {
+  const why = ifnameProblem(ifname) ?? interfaceAddressProblem(address);
+  if (why) throw new Error(`LanAddress: '${ifnameProblem(ifname) ? ifname : address}' ${why}`);
+}
+
 export function renderLanAddressUnit(ifname: string, address: string): string {
+  checkValues(ifname, address);
   return [
-    "# Managed by ipv6gw (Pulumi). Changes made here are overwritten.",
+    MANAGED_HEADER,
     "[Unit]",
     `Description=ipv6gw: ${address} on ${ifname}`,
     "After=network-pre.target",
@@ -31,8 +40,9 @@ export function renderLanAddressUnit(ifname: string, address: string): string {
     "[Service]",
     "Type=oneshot",
     "RemainAfterExit=yes",
-    `ExecStart=/bin/sh -c 'ip -6 addr replace ${address} dev ${ifname}'`,
-    `ExecStop=/bin/sh -c 'ip -6 addr del ${address} dev ${ifname} || true'`,
+    // No shell: ip gets the two typed values as its own arguments; '-' ignores a failed delete.
+    `ExecStart=/sbin/ip -6 addr replace ${address} dev ${ifname}`,
+    `ExecStop=-/sbin/ip -6 addr del ${address} dev ${ifname}`,
     "",
     "[Install]",
     "WantedBy=multi-user.target",
@@ -41,9 +51,10 @@ export function renderLanAddressUnit(ifname: string, address: string): string {
 }
 
 export function renderLanAddressInitScript(ifname: string, address: string): string {
+  checkValues(ifname, address);
   return [
     "#!/bin/sh",
-    "# Managed by ipv6gw (Pulumi). Changes made here are overwritten.",
+    MANAGED_HEADER,
     `# chkconfig: 2345 09 91`,
     `# description: ipv6gw: ${address} on ${ifname}`,
     "### BEGIN INIT INFO",
@@ -53,10 +64,10 @@ export function renderLanAddressInitScript(ifname: string, address: string): str
     "# Default-Start: 2 3 4 5",
     "# Default-Stop: 0 1 6",
     "### END INIT INFO",
-    `has() { ip -6 addr show dev ${shq(ifname)} | grep -q " ${address} "; }`,
+    `has() { ip -6 addr show dev ${shq(ifname)} | grep -q -- ${shq(` ${address} `)}; }`,
     'case "$1" in',
-    `  start) ip -6 addr replace ${address} dev ${shq(ifname)} ;;`,
-    `  stop) ip -6 addr del ${address} dev ${shq(ifname)} 2>/dev/null || true ;;`,
+    `  start) ip -6 addr replace ${shq(address)} dev ${shq(ifname)} ;;`,
+    `  stop) ip -6 addr del ${shq(address)} dev ${shq(ifname)} 2>/dev/null || true ;;`,
     "  restart) $0 stop; $0 start ;;",
     "  status) has ;;",
     '  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;',
