@@ -89,10 +89,7 @@ export const addressMatch = checkedString((t) => addressMatchProblem(t, true), "
 export const prefix64 = ipv6Prefix.refine((p) => prefixProblem(p) !== undefined || parsePrefix(p).length === 64, "must be a /64: SLAAC needs 64-bit interface identifiers");
 
 export const port = z.number({ error: "must be a port number 1-65535" }).int("must be a whole number").min(1, "must be a port 1-65535").max(65535, "must be a port 1-65535");
-export const portOrRange = z.union([z.number(), z.string()], { error: "must be a port or a range 'low:high'" }).superRefine((v, ctx) => {
-  const why = portOrRangeProblem(v);
-  if (why) ctx.addIssue({ code: "custom", message: why });
-});
+export const portOrRange = z.union([port, checkedString((v) => portOrRangeProblem(v), "a port range 'low:high'")], { error: "must be a port or a range 'low:high'" });
 
 /**
  * A value the schema does not look into: a pulumi.Input (a connection, a
@@ -108,3 +105,6 @@ export const factsValue = z.custom<HostFactsData>(
   (v) => typeof v === "object" && v !== null && Array.isArray((v as HostFactsData).interfaces) && typeof (v as HostFactsData).features === "object",
   { error: "must be the box's facts, as host.getHostFacts(connection) reads them" },
 );
+
+/** A process or unit name the checks look for with pidof. */
+export const processName = z.string().regex(/^[A-Za-z0-9_.@][A-Za-z0-9_.@:-]{0,63}$/, "must be a process or unit name (letters, digits, _ . @ : -)");

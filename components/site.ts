@@ -16,6 +16,7 @@ import { z } from "zod";
 import { childOf } from "./child-options";
 import { Checks, checksSettingsShape } from "./checks/checks";
 import { ProbeResult } from "./checks/site-probe";
+import { persistencePlan } from "./firewall/persistence";
 import { Firewall, firewallBoxProblems, firewallSettingsProblems, firewallSettingsShape } from "./firewall/firewall";
 import { GatewayHost, gatewaySettingsProblems, gatewaySettingsShape } from "./gateway/gateway-host";
 import { gatewayProblems } from "./gateway/preflight";
@@ -206,7 +207,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
     const firewall = new Firewall(`${name}-firewall`, { ...s.firewall, connection: conn, facts, lanInterface, lanPrefixes: plan.firewallLanPrefixes }, childOf(this, opts));
     const gateway = new GatewayHost(
       `${name}-gateway`,
-      { ...s.gateway, tunnel: s.tunnel.kind, gw6cTunnelMode: s.tunnel.kind === "gw6c" ? s.tunnel.tunnelMode : undefined },
+      { ...s.gateway, tunnel: s.tunnel.kind, gw6cTunnelMode: s.tunnel.kind === "gw6c" ? s.tunnel.tunnelMode : undefined, firewallBootUnit: `${persistencePlan(facts).service}.service` },
       childOf(this, opts, firewall.ruleset),
     );
     const after = [firewall.ruleset, gateway.forwarding];

@@ -8,7 +8,7 @@ import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
 import { interfaceAddress } from "../net/ipv6";
 import { parseArgs } from "../problems";
-import { host, httpUrl, ifname, inputOf, port, slug, strictObject } from "../schema-kit";
+import { host, httpUrl, ifname, inputOf, port, processName, slug, strictObject } from "../schema-kit";
 import { Probe, forwardingOn, hasAddress, httpGet, interfaceUp, noPing, ping, running, tcpAdmProhibited, wireguardHandshake } from "./probes";
 import { ProbeResult, SiteProbe } from "./site-probe";
 
@@ -23,8 +23,8 @@ export const checksArgsSchema = strictObject({
   gateway: inputOf<ConnectionArgs>("the gateway's connection"),
   lanInterface: ifname,
   lanPrefix: inputOf<string>("the LAN /64"),
-  tunnel: strictObject({ kind: z.enum(["wireguard", "gw6c", "sit6in4"]), interface: ifname, process: z.string().regex(/^[A-Za-z0-9_.@:-]+$/) }),
-  radvdProcess: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("radvd").describe("the process advertising the LAN prefix: radvd, started by us or by gw6c"),
+  tunnel: strictObject({ kind: z.enum(["wireguard", "gw6c", "sit6in4"]), interface: ifname, process: processName }),
+  radvdProcess: processName.default("radvd").describe("the process advertising the LAN prefix: radvd, started by us or by gw6c"),
   clients: z
     .array(strictObject({ name: slug, connection: inputOf<ConnectionArgs>("the client's connection"), interface: ifname, expectedAddress: inputOf<string>("its expected SLAAC address") }))
     .default([]),

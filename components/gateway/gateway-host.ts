@@ -7,7 +7,10 @@ import { z } from "zod";
 import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
 import { HostFacts, HostFactsData } from "../host/host-facts";
+import { RemoteFile } from "../host/remote-file";
+import { Service } from "../host/service";
 import { Sysctl } from "../host/sysctl";
+import { MANAGED_HEADER } from "../render/kit";
 import { Problem, parseArgs, problem } from "../problems";
 import { factsValue, ifname, inputOf, strictObject } from "../schema-kit";
 import { GatewayNeeds, gatewayProblems } from "./preflight";
@@ -29,6 +32,38 @@ export function gatewaySettingsProblems(s: { lanInterface: string; uplinkInterfa
   return problems;
 }
 
+const FORWARDING_KEY = "net.ipv6.conf.all.forwarding";
+export const FORWARDING_UNIT = "ipv6gw-forwarding.service";
+
+/**
+ * The unit that turns IPv6 forwarding on at boot, after the firewall's boot
+ * unit and only if it loaded (Requires=): before network-pre.target, so no
+ * interface is configured before both. Pure.
+ */
+export function renderForwardingUnit(firewallBootUnit: string): string {
+  return [
+    MANAGED_HEADER,
+    "[Unit]",
+    "Description=ipv6gw: IPv6 forwarding, once the firewall is loaded",
+    "DefaultDependencies=no",
+    `Requires=${firewallBootUnit}`,
+    `After=${firewallBootUnit} systemd-sysctl.service`,
+    "Before=network-pre.target shutdown.target",
+    "Wants=network-pre.target",
+    "Conflicts=shutdown.target",
+    "",
+    "[Service]",
+    "Type=oneshot",
+    "RemainAfterExit=yes",
+    `ExecStart=/sbin/sysctl -q -w ${FORWARDING_KEY}=1`,
+    `ExecStop=/sbin/sysctl -q -w ${FORWARDING_KEY}=0`,
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+}
+
 export const gatewayHostArgsSchema = strictObject({
   ...gatewaySettingsShape,
   connection: inputOf<ConnectionArgs>("the connection"),
@@ -36,6 +71,13 @@ export const gatewayHostArgsSchema = strictObject({
   /** What the site needs of the box beyond the settings (its tunnel); checked against the facts. */
   tunnel: z.enum(["wireguard", "gw6c", "sit6in4"]).optional(),
   gw6cTunnelMode: z.enum(["v6anyv4", "v6v4", "v6udpv4", "v4v6"]).optional(),
+  /**
+   * The systemd unit that loads the firewall at boot. On systemd boxes
+   * forwarding is then switched on at boot by a unit that requires it: never
+   * before the firewall is loaded, and not at all if loading it fails.
+   * Default: forwarding persisted in /etc/sysctl.d (no firewall to wait for).
+   */
+  firewallBootUnit: z.string().regex(/^[A-Za-z0-9_.@-]+\.service$/, "must be a systemd service unit name").optional(),
 });
 
 export type GatewayHostArgs = z.input<typeof gatewayHostArgsSchema>;
@@ -65,7 +107,16 @@ export class GatewayHost extends pulumi.ComponentResource {
     const facts = new HostFacts(`${name}-facts`, { connection: a.connection }, childOf(this, opts));
     this.recordedFacts = facts.facts;
     // The HOWTO's "net.ipv6.ip_forward" is not a Linux key; this is the one that turns forwarding on.
-    this.forwarding = new Sysctl(`${name}-forwarding`, { connection: a.connection, key: "net.ipv6.conf.all.forwarding", value: "1" }, childOf(this, opts));
+    const atBoot = a.firewallBootUnit !== undefined && a.facts.serviceManager === "systemd";
+    this.forwarding = new Sysctl(`${name}-forwarding`, { connection: a.connection, key: FORWARDING_KEY, value: "1", persist: !atBoot }, childOf(this, opts));
+    if (atBoot) {
+      const unit = new RemoteFile(
+        `${name}-forwarding-unit`,
+        { connection: a.connection, path: `/etc/systemd/system/${FORWARDING_UNIT}`, content: renderForwardingUnit(a.firewallBootUnit!) },
+        childOf(this, opts),
+      );
+      new Service(`${name}-forwarding-at-boot`, { connection: a.connection, name: FORWARDING_UNIT, restartTrigger: unit.sha256 }, childOf(this, opts, unit, this.forwarding));
+    }
     if (a.uplinkAutoconf && a.uplinkInterface) {
       // With forwarding on, the kernel ignores RAs unless accept_ra is 2.
       new Sysctl(`${name}-uplink-accept-ra`, { connection: a.connection, key: `net.ipv6.conf.${a.uplinkInterface}.accept_ra`, value: "2" }, childOf(this, opts, this.forwarding));
