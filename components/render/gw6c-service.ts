@@ -22,6 +22,13 @@ export interface Gw6cServicePaths {
   readonly installDir?: string;
   /** gw6c.conf path. Default `<installDir>/etc/gw6c.conf` (the HOWTO moves it out of bin/). */
   readonly configPath?: string;
+  /**
+   * The runtime helper (render/gw6c-runtime.ts): run with `prestart` before
+   * each start (clears a dead gw6c's leftovers, prepares radvd's runtime
+   * directory, backs off after failures) and `cleanup` after each stop.
+   * Default: none.
+   */
+  readonly helperPath?: string;
 }
 
 /** Resolved paths: install dir, config file and binary (`<installDir>/bin/gw6c`). */
@@ -32,6 +39,7 @@ export interface ResolvedGw6cPaths {
   readonly configPath: string;
   /** `<installDir>/bin/gw6c`. */
   readonly binary: string;
+  readonly helperPath?: string;
 }
 
 
@@ -47,12 +55,13 @@ export function resolveGw6cPaths(what: string, paths: Gw6cServicePaths): Resolve
   checkPath(what, "installDir", installDir);
   const configPath = paths.configPath ?? `${installDir}/etc/gw6c.conf`;
   checkPath(what, "configPath", configPath);
-  return { installDir, configPath, binary: `${installDir}/bin/gw6c` };
+  if (paths.helperPath !== undefined) checkPath(what, "helperPath", paths.helperPath);
+  return { installDir, configPath, binary: `${installDir}/bin/gw6c`, helperPath: paths.helperPath };
 }
 
 /** Options of {@link renderGw6cSystemdUnit}. */
 export interface Gw6cSystemdUnitOptions extends Gw6cServicePaths {
-  /** RestartSec: seconds before a restart after a failure. Default `30`. */
+  /** RestartSec: seconds before a restart after a failure (the helper's prestart adds its back-off). Default `10`. */
   readonly restartSec?: number;
   /** StartLimitIntervalSec: window for StartLimitBurst, seconds. Default `3600`. */
   readonly startLimitIntervalSec?: number;
@@ -79,7 +88,7 @@ function checkCount(what: string, field: string, v: number, min: number, max: nu
 export function renderGw6cSystemdUnit(options: Gw6cSystemdUnitOptions = {}): string {
   const what = "gw6c systemd unit";
   const p = resolveGw6cPaths(what, options);
-  const restartSec = options.restartSec ?? 30;
+  const restartSec = options.restartSec ?? 10;
   const interval = options.startLimitIntervalSec ?? 3600;
   const burst = options.startLimitBurst ?? 5;
   checkCount(what, "restartSec", restartSec, 1, 86400);
@@ -108,7 +117,11 @@ export function renderGw6cSystemdUnit(options: Gw6cSystemdUnitOptions = {}): str
     "TimeoutStartSec=infinity",
     "# gw6c resolves its log and broker-list files against the working directory.",
     `WorkingDirectory=${p.installDir}`,
+    ...(p.helperPath
+      ? ["# Clears what a dead gw6c left (its LAN address would make the template fail), prepares radvd's runtime directory,", "# and backs off after failed starts.", `ExecStartPre=${p.helperPath} prestart`]
+      : []),
     `ExecStart=${p.binary} -f ${p.configPath}`,
+    ...(p.helperPath ? ["# After any stop, a crash included: remove what gw6c's own teardown did not.", `ExecStopPost=${p.helperPath} cleanup`] : []),
     "# Only SIGHUP runs gw6c's teardown (tunnel, routes, radvd); SIGTERM would leave them behind.",
     "KillSignal=SIGHUP",
     "# SIGHUP to gw6c alone (radvd in this cgroup would take it as a reload); what is left afterwards gets SIGKILL.",
@@ -190,7 +203,9 @@ gw6c_start() {
     if [ -x /etc/init.d/radvd ]; then
         /etc/init.d/radvd stop >/dev/null 2>&1 || true
     fi
-    printf 'Starting gw6c: '
+${p.helperPath ? `    # What a dead gw6c left would make its template fail; radvd needs its runtime directory.
+    ${p.helperPath} prestart || return 1
+` : ""}    printf 'Starting gw6c: '
     # gw6c 5.1 forks only after the broker answered, so this waits for the tunnel.
     if ! (cd "$GW6C_DIR" && "$GW6C_BIN" -f "$GW6C_CONF"); then
         echo "FAILED (see the gw6c log)"
@@ -210,7 +225,8 @@ gw6c_stop() {
     pids=$(pidof gw6c 2>/dev/null)
     if [ -z "$pids" ]; then
         echo "gw6c is not running"
-        return 0
+${p.helperPath ? `        ${p.helperPath} cleanup
+` : ""}        return 0
     fi
     printf 'Stopping gw6c: '
     # Only SIGHUP runs gw6c's teardown (tunnel, routes, radvd).
@@ -219,7 +235,8 @@ gw6c_stop() {
     while [ "$waited" -lt "$STOP_TIMEOUT" ]; do
         if ! pidof gw6c >/dev/null 2>&1; then
             echo "OK"
-            return 0
+${p.helperPath ? `            ${p.helperPath} cleanup
+` : ""}            return 0
         fi
         sleep 1
         waited=$((waited + 1))
@@ -292,7 +309,9 @@ start_pre() {
     if [ -x /etc/init.d/radvd ]; then
         /etc/init.d/radvd --quiet stop >/dev/null 2>&1 || true
     fi
-}
+${p.helperPath ? `    # What a dead gw6c left would make its template fail; radvd needs its runtime directory.
+    ${p.helperPath} prestart
+` : ""}}
 
 start() {
     ebegin "Starting gw6c"
@@ -305,7 +324,9 @@ stop() {
     ebegin "Stopping gw6c"
     # Only SIGHUP runs gw6c's teardown (tunnel, routes, radvd).
     start-stop-daemon --stop --exec "$command" --retry HUP/${timeout}
-    eend $?
+    rc=$?
+${p.helperPath ? `    ${p.helperPath} cleanup
+` : ""}    eend $rc
 }
 `;
 }

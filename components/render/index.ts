@@ -5,3 +5,4 @@ export * from "./gw6c-service";
 export * from "./wireguard";
 export * from "./sit6in4";
 export * from "./client-ipv6";
+export * from "./gw6c-runtime";

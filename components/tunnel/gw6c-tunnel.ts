@@ -25,6 +25,7 @@ import { hostProblem, ipv6Problem } from "../net/values";
 import { Problem, parseArgs, problem } from "../problems";
 import { absolutePath, checkedString, domainName, factsValue, fileName, ifname, inputOf, ipv4Address, ipv6Address, localPath, prefix64, strictObject } from "../schema-kit";
 import { Gw6cConf, renderGw6cConf, validateGw6cConf } from "../render/gw6c-conf";
+import { GW6C_RUNTIME_DIR, TEMPLATE_HOOK_MARK, renderGw6cHelper, renderGw6cTemplateHook } from "../render/gw6c-runtime";
 import { GW6C_DEFAULT_INSTALL_DIR, gw6cWatchdog, renderGw6cOpenrc, renderGw6cSystemdUnit, renderGw6cSysvInit, serviceRestartCommand } from "../render/gw6c-service";
 import { TunnelOutputs } from "./tunnel";
 
@@ -164,8 +165,9 @@ export function gw6cPackages(f: Pick<HostFactsData, "packageManager">, router: b
 }
 
 /** Unpacks stdin (the tarball), builds with `make target=linux` and installs (HOWTO steps 5-7). */
-export function buildScript(installDir: string, subdir: string, makeArgs: readonly string[]): string {
+export function buildScript(installDir: string, subdir: string, makeArgs: readonly string[], template = "linux"): string {
   const args = makeArgs.map(shq).join(" ");
+  const t = `${shq(installDir)}/template/${template}`;
   const src = "/usr/local/src/ipv6gw-gw6c";
   return [
     "set -e",
@@ -177,19 +179,26 @@ export function buildScript(installDir: string, subdir: string, makeArgs: readon
     `make target=linux ${args} > ${src}/build.log 2>&1 || { echo "make target=linux failed; the compiler said:" >&2; tail -n 40 ${src}/build.log >&2; exit 1; }`,
     `make target=linux install installdir=${shq(installDir)} ${args} >> ${src}/build.log 2>&1 || { tail -n 20 ${src}/build.log >&2; exit 1; }`,
     `mkdir -p ${shq(installDir)}/etc ${shq(installDir)}/logs`,
+    // gw6c's own template moves aside for the hook that records what gw6c hands it (render/gw6c-runtime.ts).
+    `if [ -f ${t}.sh ] && ! grep -q ${TEMPLATE_HOOK_MARK} ${t}.sh; then mv -f ${t}.sh ${t}.gw6c.sh; fi`,
+    `test -f ${t}.gw6c.sh || { echo "the build installed no template/${template}.sh: is this gw6c?" >&2; exit 1; }`,
     `test -x ${shq(installDir)}/bin/gw6c`,
   ].join("\n");
 }
 
-/** Waits for gw6c to put a global address on the LAN interface and prints its /64. */
-export function prefixProbeScript(lanInterface: string, seconds: number): string {
+/** Removes what gw6c left on the box (with gw6c's own teardown, see the helper), then gw6c itself. */
+export function removeScript(installDir: string, helper: string): string {
+  return [`sh -c ${shq(helper)} ipv6gw-gw6c cleanup || true`, `rm -rf ${shq(installDir)} /usr/local/src/ipv6gw-gw6c ${GW6C_RUNTIME_DIR}`].join("\n");
+}
+
+/** Waits for the live tunnel's LAN /64 (the helper's `prefix`) and prints it. */
+export function prefixProbeScript(helperPath: string, lanInterface: string, seconds: number): string {
   return [
     `i=0; while [ $i -lt ${seconds} ]; do`,
-    `  a=$(ip -6 -o addr show dev ${shq(lanInterface)} scope global 2>/dev/null | awk '{print $4}' | head -n 1)`,
-    `  [ -n "$a" ] && { echo "$a"; exit 0; }`,
+    `  p=$(${shq(helperPath)} prefix 2>/dev/null) && { echo "$p"; exit 0; }`,
     "  i=$((i + 1)); sleep 1",
     "done",
-    `echo "gw6c brought no global address to ${lanInterface} within ${seconds} s: see the gw6c log" >&2; exit 1`,
+    `echo ${shq(`gw6c brought no prefix to ${lanInterface} within ${seconds} s (no live tunnel with its address on ${lanInterface}): see the gw6c log`)} >&2; exit 1`,
   ].join("\n");
 }
 
@@ -212,14 +221,18 @@ export class Gw6cTunnel extends pulumi.ComponentResource implements TunnelOutput
     const manager = f.serviceManager || "sysv";
     const tarball = expandHome(a.source.tarball);
     const tarballSha = crypto.createHash("sha256").update(fs.readFileSync(tarball)).digest("hex");
+    const template = a.settings.template ?? "linux";
+    const logFile = gw6cConfOf(a, "").logFilename!;
+    const helperPath = `${installDir}/bin/ipv6gw-gw6c`;
+    const helperText = renderGw6cHelper({ installDir, template, router, logFile });
 
     const packages = new Packages(`${name}-packages`, { connection: conn, names: gw6cPackages(f, router) }, childOf(this, opts));
     const build = new RemoteCommand(
       `${name}-build`,
       {
         connection: conn,
-        create: buildScript(installDir, a.source.subdir, a.source.makeArgs),
-        delete: `rm -rf ${shq(installDir)} /usr/local/src/ipv6gw-gw6c`,
+        create: buildScript(installDir, a.source.subdir, a.source.makeArgs, template),
+        delete: removeScript(installDir, helperText),
         present: `test -x ${shq(installDir)}/bin/gw6c`,
         stdinFile: tarball,
         triggers: [tarballSha, installDir, ...a.source.makeArgs],
@@ -227,6 +240,8 @@ export class Gw6cTunnel extends pulumi.ComponentResource implements TunnelOutput
       },
       childOf(this, opts, packages),
     );
+    const hook = new RemoteFile(`${name}-template-hook`, { connection: conn, path: `${installDir}/template/${template}.sh`, mode: "0755", content: renderGw6cTemplateHook({ installDir, template }) }, childOf(this, opts, build));
+    const helper = new RemoteFile(`${name}-helper`, { connection: conn, path: helperPath, mode: "0755", content: helperText }, childOf(this, opts, build));
     const conf = new RemoteFile(
       `${name}-conf`,
       { connection: conn, path: `${installDir}/etc/gw6c.conf`, mode: "0600", content: pulumi.secret(pulumi.output(a.password ?? "").apply((p) => renderGw6cConf(gw6cConfOf(a, p)))) },
@@ -234,10 +249,10 @@ export class Gw6cTunnel extends pulumi.ComponentResource implements TunnelOutput
     );
     const unit =
       manager === "systemd"
-        ? new RemoteFile(`${name}-unit`, { connection: conn, path: "/etc/systemd/system/gw6c.service", content: renderGw6cSystemdUnit({ installDir, ownsRadvd: router }) }, childOf(this, opts))
+        ? new RemoteFile(`${name}-unit`, { connection: conn, path: "/etc/systemd/system/gw6c.service", content: renderGw6cSystemdUnit({ installDir, ownsRadvd: router, helperPath }) }, childOf(this, opts))
         : new RemoteFile(
             `${name}-initscript`,
-            { connection: conn, path: "/etc/init.d/gw6c", mode: "0755", content: manager === "openrc" ? renderGw6cOpenrc({ installDir }) : renderGw6cSysvInit({ installDir }) },
+            { connection: conn, path: "/etc/init.d/gw6c", mode: "0755", content: manager === "openrc" ? renderGw6cOpenrc({ installDir, helperPath }) : renderGw6cSysvInit({ installDir, helperPath }) },
             childOf(this, opts),
           );
     const standAside: pulumi.Resource[] = [];
@@ -248,7 +263,7 @@ export class Gw6cTunnel extends pulumi.ComponentResource implements TunnelOutput
     this.service = new Service(
       `${name}-service`,
       { connection: conn, name: "gw6c", restartTrigger: pulumi.all([conf.sha256, unit.sha256]).apply((h) => h.join(",")) },
-      childOf(this, opts, build, conf, unit, ...standAside),
+      childOf(this, opts, build, conf, hook, helper, unit, ...standAside),
     );
     if (a.watchdog) {
       const job = gw6cWatchdog({ restartCommand: serviceRestartCommand(manager, "gw6c") });
@@ -260,9 +275,9 @@ export class Gw6cTunnel extends pulumi.ComponentResource implements TunnelOutput
     if (a.expectedPrefix) {
       this.prefix = pulumi.output(a.expectedPrefix);
     } else {
-      const probe = new RemoteCommand(`${name}-prefix`, { connection: conn, create: prefixProbeScript(a.lanInterface, 120), triggers: [tarballSha] }, childOf(this, opts, this.service));
-      // gw6c puts <prefix>::1/64 on the LAN interface: its network is the LAN prefix.
-      this.prefix = probe.stdout.apply((a) => canonicalPrefix(`${a.trim().split("/")[0]}/64`, { normalize: true }));
+      const probe = new RemoteCommand(`${name}-prefix`, { connection: conn, create: prefixProbeScript(helperPath, a.lanInterface, 120), triggers: [tarballSha] }, childOf(this, opts, this.service));
+      // The /64 gw6c's template puts on the LAN (<prefix>::1/64), as the broker delegated it.
+      this.prefix = probe.stdout.apply((p) => canonicalPrefix(p.trim(), { normalize: true }));
     }
     this.lanPrefix = this.prefix;
     this.registerOutputs({ interface: this.interface, prefix: this.prefix });

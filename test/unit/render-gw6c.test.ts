@@ -7,6 +7,8 @@ import {
   renderGw6cOpenrc,
   renderGw6cSystemdUnit,
   renderGw6cSysvInit,
+  renderGw6cHelper,
+  renderGw6cTemplateHook,
   serviceRestartCommand,
   ServiceManager,
 } from "../../components/render";
@@ -181,6 +183,8 @@ function shellSyntaxError(script: string): string {
   return r.status === 0 ? "" : r.stderr || `sh -n exited ${r.status}`;
 }
 
+const HELPER = "/usr/local/gw6c/bin/ipv6gw-gw6c";
+
 describe.each<[string, string, () => string]>([
   ["systemd unit, HOWTO install dir and config in etc/", "systemd.service", () => renderGw6cSystemdUnit({})],
   [
@@ -190,6 +194,12 @@ describe.each<[string, string, () => string]>([
   ],
   ["RedHat/CentOS/Mandriva SysV init script (chkconfig + LSB headers)", "sysv-init.sh", () => renderGw6cSysvInit({})],
   ["Gentoo OpenRC script", "openrc.sh", () => renderGw6cOpenrc({ installDir: "/usr/local/gw6c", stopTimeoutSec: 20 })],
+  ["systemd unit with the runtime helper around each start and stop", "systemd-helper.service", () => renderGw6cSystemdUnit({ helperPath: HELPER })],
+  ["SysV init script with the runtime helper", "sysv-init-helper.sh", () => renderGw6cSysvInit({ helperPath: HELPER })],
+  ["OpenRC script with the runtime helper", "openrc-helper.sh", () => renderGw6cOpenrc({ helperPath: HELPER })],
+  ["template hook recording TSP_* before gw6c's own template", "template-hook.sh", () => renderGw6cTemplateHook({ installDir: "/usr/local/gw6c" })],
+  ["runtime helper, router mode (radvd's runtime directory)", "helper-router.sh", () => renderGw6cHelper({ installDir: "/usr/local/gw6c", router: true, logFile: "/usr/local/gw6c/logs/gw6c.log" })],
+  ["runtime helper, host mode", "helper-host.sh", () => renderGw6cHelper({ installDir: "/opt/gw6c", template: "linux", router: false, logFile: "/var/log/gw6c.log" })],
 ])("gw6c service golden: %s", (_description, file, render) => {
   it("matches the golden file", () => {
     expectGolden(`gw6c-service/${file}`, render());
@@ -206,7 +216,7 @@ describe("gw6c service definitions", () => {
     const unit = renderGw6cSystemdUnit({});
     for (const line of ["Type=forking", "TimeoutStartSec=infinity", "WorkingDirectory=/usr/local/gw6c",
       "ExecStart=/usr/local/gw6c/bin/gw6c -f /usr/local/gw6c/etc/gw6c.conf", "KillSignal=SIGHUP", "KillMode=mixed",
-      "Restart=on-failure", "RestartSec=30", "StartLimitIntervalSec=3600", "StartLimitBurst=5", "After=network-online.target",
+      "Restart=on-failure", "RestartSec=10", "StartLimitIntervalSec=3600", "StartLimitBurst=5", "After=network-online.target",
       "Wants=network-online.target", "Conflicts=radvd.service"]) {
       expect(unit.split("\n")).toContain(line);
     }

@@ -33,5 +33,6 @@ stop() {
     ebegin "Stopping gw6c"
     # Only SIGHUP runs gw6c's teardown (tunnel, routes, radvd).
     start-stop-daemon --stop --exec "$command" --retry HUP/20
-    eend $?
+    rc=$?
+    eend $rc
 }
