@@ -32,9 +32,9 @@ export function problemLines(root: string, problems: readonly Problem[]): string
   });
 }
 
-/** "'a.b' <message>", or the message alone for a problem with the whole. */
+/** "a.b: <message>" (as the stack file's errors read), or the message alone for a problem with the whole. */
 export function describeProblem(p: Problem): string {
-  return p.path.length === 0 ? p.message : `'${formatPath(p.path)}' ${p.message}`;
+  return p.path.length === 0 ? p.message : `${formatPath(p.path)}: ${p.message}`;
 }
 
 /** Problems from a failed zod parse. */
@@ -52,4 +52,14 @@ export function parseArgs<S extends z.ZodType>(what: string, schema: S, args: un
   const problems = result.success ? (check?.(result.data) ?? []) : zodProblems(result.error);
   if (problems.length > 0) throw configError(`${what} cannot be built as asked:\n${problems.map((p) => `  - ${describeProblem(p)}`).join("\n")}`);
   return (result as { data: z.output<S> }).data;
+}
+
+/** Runs a renderer's own validation and turns what it throws into a problem (with the renderer's message). */
+export function attempt(validate: () => unknown, path: readonly (string | number)[] = []): Problem[] {
+  try {
+    validate();
+    return [];
+  } catch (e) {
+    return [problem(path, (e as Error).message)];
+  }
 }

@@ -313,7 +313,3 @@ export function allNetnsNames(): string[] {
 export function isBoxName(name: string): name is BoxName {
   return (BOX_NAMES as readonly string[]).includes(name);
 }
-
-export function findBox(plan: LabPlan, name: string): BoxPlan | undefined {
-  return plan.boxes.find((b) => b.name === name);
-}

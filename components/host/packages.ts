@@ -58,47 +58,32 @@ export function queryScript(manager: PackageManager, names: readonly string[]): 
   }
 }
 
+/** Each package manager's install and remove commands; the package names follow. */
+const COMMANDS: Record<PackageManager, { readonly install: string; readonly remove: string }> = {
+  apt: { install: "apt-get install -y -q", remove: "apt-get purge -y -q --autoremove" },
+  dnf: { install: "dnf install -y", remove: "dnf remove -y" },
+  yum: { install: "yum install -y", remove: "yum remove -y" },
+  urpmi: { install: "urpmi --auto", remove: "urpme --auto" },
+  emerge: { install: "emerge --noreplace", remove: "emerge --depclean" },
+  apk: { install: "apk add", remove: "apk del" },
+};
+
 export function installScript(manager: PackageManager, names: readonly string[]): string {
-  const list = names.map(shq).join(" ");
-  switch (manager) {
-    case "apt":
-      // Package lists may be missing or stale: refresh them once if the first try cannot find a package.
-      return [
-        "export DEBIAN_FRONTEND=noninteractive",
-        `apt-get install -y -q ${list} 2>/tmp/ipv6gw-apt.err && exit 0`,
-        `grep -qE 'Unable to locate package|has no installation candidate' /tmp/ipv6gw-apt.err || { cat /tmp/ipv6gw-apt.err >&2; exit 1; }`,
-        "apt-get update -q >&2",
-        `apt-get install -y -q ${list}`,
-      ].join("\n");
-    case "dnf":
-      return `dnf install -y ${list}`;
-    case "yum":
-      return `yum install -y ${list}`;
-    case "urpmi":
-      return `urpmi --auto ${list}`;
-    case "emerge":
-      return `emerge --noreplace ${list}`;
-    case "apk":
-      return `apk add ${list}`;
-  }
+  const command = `${COMMANDS[manager].install} ${names.map(shq).join(" ")}`;
+  if (manager !== "apt") return command;
+  // Package lists may be missing or stale: refresh them once if the first try cannot find a package.
+  return [
+    "export DEBIAN_FRONTEND=noninteractive",
+    `${command} 2>/tmp/ipv6gw-apt.err && exit 0`,
+    `grep -qE 'Unable to locate package|has no installation candidate' /tmp/ipv6gw-apt.err || { cat /tmp/ipv6gw-apt.err >&2; exit 1; }`,
+    "apt-get update -q >&2",
+    command,
+  ].join("\n");
 }
 
 export function removeScript(manager: PackageManager, names: readonly string[]): string {
-  const list = names.map(shq).join(" ");
-  switch (manager) {
-    case "apt":
-      return `export DEBIAN_FRONTEND=noninteractive\napt-get purge -y -q --autoremove ${list}`;
-    case "dnf":
-      return `dnf remove -y ${list}`;
-    case "yum":
-      return `yum remove -y ${list}`;
-    case "urpmi":
-      return `urpme --auto ${list}`;
-    case "emerge":
-      return `emerge --depclean ${list}`;
-    case "apk":
-      return `apk del ${list}`;
-  }
+  const command = `${COMMANDS[manager].remove} ${names.map(shq).join(" ")}`;
+  return manager === "apt" ? `export DEBIAN_FRONTEND=noninteractive\n${command}` : command;
 }
 
 export function parseVersions(stdout: string): Record<string, string> {

@@ -4,9 +4,6 @@
 // Also home to the IPv4 dotted-quad parser, because IPv6 text may embed one
 // (::ffff:192.0.2.1) and renderers with dual-stack inputs need the same rules.
 
-/** Number of bits in an IPv6 address. */
-export const IPV6_BITS = 128;
-
 const ALL_ONES_128 = (1n << 128n) - 1n;
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;

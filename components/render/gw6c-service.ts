@@ -222,27 +222,26 @@ ${p.helperPath ? `    # What a dead gw6c left would make its template fail; radv
 }
 
 gw6c_stop() {
-    pids=$(pidof gw6c 2>/dev/null)
-    if [ -z "$pids" ]; then
+    if pidof gw6c >/dev/null 2>&1; then
+        printf 'Stopping gw6c: '
+        # Only SIGHUP runs gw6c's teardown (tunnel, routes, radvd).
+        kill -HUP $(pidof gw6c)
+        waited=0
+        while pidof gw6c >/dev/null 2>&1; do
+            if [ "$waited" -ge "$STOP_TIMEOUT" ]; then
+                echo "FAILED (still running after $STOP_TIMEOUT seconds)"
+                return 1
+            fi
+            sleep 1
+            waited=$((waited + 1))
+        done
+        echo "OK"
+    else
         echo "gw6c is not running"
-${p.helperPath ? `        ${p.helperPath} cleanup
-` : ""}        return 0
     fi
-    printf 'Stopping gw6c: '
-    # Only SIGHUP runs gw6c's teardown (tunnel, routes, radvd).
-    kill -HUP $pids
-    waited=0
-    while [ "$waited" -lt "$STOP_TIMEOUT" ]; do
-        if ! pidof gw6c >/dev/null 2>&1; then
-            echo "OK"
-${p.helperPath ? `            ${p.helperPath} cleanup
-` : ""}            return 0
-        fi
-        sleep 1
-        waited=$((waited + 1))
-    done
-    echo "FAILED (still running after $STOP_TIMEOUT seconds)"
-    return 1
+${p.helperPath ? `    # What a gw6c that died (rather than stopped) left behind.
+    ${p.helperPath} cleanup
+` : ""}    return 0
 }
 
 gw6c_status() {

@@ -22,12 +22,12 @@ import { shq } from "../host/remote";
 import { Service } from "../host/service";
 import { canonicalPrefix } from "../net/ipv6";
 import { hostProblem, ipv6Problem } from "../net/values";
-import { Problem, parseArgs, problem } from "../problems";
+import { Problem, attempt, parseArgs, problem } from "../problems";
 import { absolutePath, checkedString, domainName, factsValue, fileName, ifname, inputOf, ipv4Address, ipv6Address, localPath, prefix64, strictObject } from "../schema-kit";
 import { Gw6cConf, renderGw6cConf, validateGw6cConf } from "../render/gw6c-conf";
 import { GW6C_RUNTIME_DIR, TEMPLATE_HOOK_MARK, renderGw6cHelper, renderGw6cTemplateHook } from "../render/gw6c-runtime";
 import { GW6C_DEFAULT_INSTALL_DIR, gw6cWatchdog, renderGw6cOpenrc, renderGw6cSystemdUnit, renderGw6cSysvInit, serviceRestartCommand } from "../render/gw6c-service";
-import { TunnelOutputs } from "./tunnel";
+import { Tunnel, TunnelOutputs } from "./tunnel";
 
 /** A make variable for old sources on new compilers: NAME=value, the value of inert characters (make and the shell see it as data). */
 export function makeArgProblem(text: string): string | undefined {
@@ -135,13 +135,8 @@ export function gw6cTunnelProblems(a: Gw6cSettings): Problem[] {
   if (!fs.existsSync(expandHome(a.source.tarball))) {
     problems.push(problem(["source", "tarball"], `is ${a.source.tarball}, which does not exist on this machine: download gw6c's source (HOWTO step 4) and give its path`));
   }
-  try {
-    // Everything but the secret is checked here, so a bad key fails at preview.
-    validateGw6cConf(gw6cConfOf(a, a.authMethod === "anonymous" ? "" : "x"));
-  } catch (e) {
-    problems.push(problem([], (e as Error).message));
-  }
-  return problems;
+  // Everything but the secret is checked here, so a bad key fails at preview.
+  return [...problems, ...attempt(() => validateGw6cConf(gw6cConfOf(a, a.authMethod === "anonymous" ? "" : "x")))];
 }
 
 /** Build dependencies and what gw6c's Linux template calls (ifconfig/route, ip, radvd). */
@@ -202,84 +197,85 @@ export function prefixProbeScript(helperPath: string, lanInterface: string, seco
   ].join("\n");
 }
 
-export class Gw6cTunnel extends pulumi.ComponentResource implements TunnelOutputs {
-  readonly interface: string;
-  readonly prefix: pulumi.Output<string>;
-  readonly lanPrefix: pulumi.Output<string>;
-  readonly ownsRadvd: boolean;
-  readonly ownsLanAddress: boolean;
-  readonly process = "gw6c";
-  readonly service: Service;
+type ParsedArgs = z.output<typeof gw6cTunnelArgsSchema>;
 
+/** gw6c's children, under `parent`. */
+function buildGw6cTunnel(parent: pulumi.ComponentResource, name: string, a: ParsedArgs, opts?: pulumi.ComponentResourceOptions): TunnelOutputs {
+  const conn = a.connection;
+  const f = a.facts;
+  const installDir = a.installDir;
+  const router = a.hostType === "router";
+  const manager = f.serviceManager || "sysv";
+  const tarball = expandHome(a.source.tarball);
+  const tarballSha = crypto.createHash("sha256").update(fs.readFileSync(tarball)).digest("hex");
+  const template = a.settings.template ?? "linux";
+  const logFile = gw6cConfOf(a, "").logFilename!;
+  const helperPath = `${installDir}/bin/ipv6gw-gw6c`;
+  const helperText = renderGw6cHelper({ installDir, template, router, logFile });
+
+  const packages = new Packages(`${name}-packages`, { connection: conn, names: gw6cPackages(f, router) }, childOf(parent, opts));
+  const build = new RemoteCommand(
+    `${name}-build`,
+    {
+      connection: conn,
+      create: buildScript(installDir, a.source.subdir, a.source.makeArgs, template),
+      delete: removeScript(installDir, helperText),
+      present: `test -x ${shq(installDir)}/bin/gw6c`,
+      stdinFile: tarball,
+      triggers: [tarballSha, installDir, ...a.source.makeArgs],
+      timeoutSeconds: 1800,
+    },
+    childOf(parent, opts, packages),
+  );
+  const hook = new RemoteFile(`${name}-template-hook`, { connection: conn, path: `${installDir}/template/${template}.sh`, mode: "0755", content: renderGw6cTemplateHook({ installDir, template }) }, childOf(parent, opts, build));
+  const helper = new RemoteFile(`${name}-helper`, { connection: conn, path: helperPath, mode: "0755", content: helperText }, childOf(parent, opts, build));
+  const conf = new RemoteFile(
+    `${name}-conf`,
+    { connection: conn, path: `${installDir}/etc/gw6c.conf`, mode: "0600", content: pulumi.secret(pulumi.output(a.password ?? "").apply((p) => renderGw6cConf(gw6cConfOf(a, p)))) },
+    childOf(parent, opts, build),
+  );
+  const unit =
+    manager === "systemd"
+      ? new RemoteFile(`${name}-unit`, { connection: conn, path: "/etc/systemd/system/gw6c.service", content: renderGw6cSystemdUnit({ installDir, ownsRadvd: router, helperPath }) }, childOf(parent, opts))
+      : new RemoteFile(
+          `${name}-initscript`,
+          { connection: conn, path: "/etc/init.d/gw6c", mode: "0755", content: manager === "openrc" ? renderGw6cOpenrc({ installDir, helperPath }) : renderGw6cSysvInit({ installDir, helperPath }) },
+          childOf(parent, opts),
+        );
+  const standAside: pulumi.Resource[] = [];
+  if (router) {
+    // HOWTO step 10: gw6c starts radvd itself, the distribution's service must stay off.
+    standAside.push(new Service(`${name}-distro-radvd-off`, { connection: conn, name: "radvd", enabled: false, running: false }, childOf(parent, opts, packages)));
+  }
+  const service = new Service(
+    `${name}-service`,
+    { connection: conn, name: "gw6c", restartTrigger: pulumi.all([conf.sha256, unit.sha256]).apply((h) => h.join(",")) },
+    childOf(parent, opts, build, conf, hook, helper, unit, ...standAside),
+  );
+  if (a.watchdog) {
+    const job = gw6cWatchdog({ restartCommand: serviceRestartCommand(manager, "gw6c") });
+    new CronEntry(`${name}-watchdog`, { connection: conn, name: "gw6c-watchdog", ...job }, childOf(parent, opts, service));
+  }
+  const prefix = a.expectedPrefix
+    ? pulumi.output(a.expectedPrefix)
+    : // The /64 gw6c's template puts on the LAN (<prefix>::1/64), as the broker delegated it.
+      new RemoteCommand(`${name}-prefix`, { connection: conn, create: prefixProbeScript(helperPath, a.lanInterface, 120), triggers: [tarballSha] }, childOf(parent, opts, service)).stdout.apply((p) =>
+        canonicalPrefix(p.trim(), { normalize: true }),
+      );
+  return {
+    interface: a.tunnelMode === "v6v4" ? (a.settings.ifTunnelV6v4 ?? "sit1") : (a.settings.ifTunnelV6udpv4 ?? "tun"),
+    prefix,
+    lanPrefix: prefix,
+    ownsRadvd: router,
+    ownsLanAddress: router,
+    process: "gw6c",
+    service,
+  };
+}
+
+export class Gw6cTunnel extends Tunnel {
   constructor(name: string, args: Gw6cTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
     const a = parseArgs(`Gw6cTunnel "${name}"`, gw6cTunnelArgsSchema, args, gw6cTunnelProblems);
-    super("ipv6gw:tunnel:Gw6cTunnel", name, {}, opts);
-    const conn = a.connection;
-    const f = a.facts;
-    const installDir = a.installDir;
-    const router = a.hostType === "router";
-    const manager = f.serviceManager || "sysv";
-    const tarball = expandHome(a.source.tarball);
-    const tarballSha = crypto.createHash("sha256").update(fs.readFileSync(tarball)).digest("hex");
-    const template = a.settings.template ?? "linux";
-    const logFile = gw6cConfOf(a, "").logFilename!;
-    const helperPath = `${installDir}/bin/ipv6gw-gw6c`;
-    const helperText = renderGw6cHelper({ installDir, template, router, logFile });
-
-    const packages = new Packages(`${name}-packages`, { connection: conn, names: gw6cPackages(f, router) }, childOf(this, opts));
-    const build = new RemoteCommand(
-      `${name}-build`,
-      {
-        connection: conn,
-        create: buildScript(installDir, a.source.subdir, a.source.makeArgs, template),
-        delete: removeScript(installDir, helperText),
-        present: `test -x ${shq(installDir)}/bin/gw6c`,
-        stdinFile: tarball,
-        triggers: [tarballSha, installDir, ...a.source.makeArgs],
-        timeoutSeconds: 1800,
-      },
-      childOf(this, opts, packages),
-    );
-    const hook = new RemoteFile(`${name}-template-hook`, { connection: conn, path: `${installDir}/template/${template}.sh`, mode: "0755", content: renderGw6cTemplateHook({ installDir, template }) }, childOf(this, opts, build));
-    const helper = new RemoteFile(`${name}-helper`, { connection: conn, path: helperPath, mode: "0755", content: helperText }, childOf(this, opts, build));
-    const conf = new RemoteFile(
-      `${name}-conf`,
-      { connection: conn, path: `${installDir}/etc/gw6c.conf`, mode: "0600", content: pulumi.secret(pulumi.output(a.password ?? "").apply((p) => renderGw6cConf(gw6cConfOf(a, p)))) },
-      childOf(this, opts, build),
-    );
-    const unit =
-      manager === "systemd"
-        ? new RemoteFile(`${name}-unit`, { connection: conn, path: "/etc/systemd/system/gw6c.service", content: renderGw6cSystemdUnit({ installDir, ownsRadvd: router, helperPath }) }, childOf(this, opts))
-        : new RemoteFile(
-            `${name}-initscript`,
-            { connection: conn, path: "/etc/init.d/gw6c", mode: "0755", content: manager === "openrc" ? renderGw6cOpenrc({ installDir, helperPath }) : renderGw6cSysvInit({ installDir, helperPath }) },
-            childOf(this, opts),
-          );
-    const standAside: pulumi.Resource[] = [];
-    if (router) {
-      // HOWTO step 10: gw6c starts radvd itself, the distribution's service must stay off.
-      standAside.push(new Service(`${name}-distro-radvd-off`, { connection: conn, name: "radvd", enabled: false, running: false }, childOf(this, opts, packages)));
-    }
-    this.service = new Service(
-      `${name}-service`,
-      { connection: conn, name: "gw6c", restartTrigger: pulumi.all([conf.sha256, unit.sha256]).apply((h) => h.join(",")) },
-      childOf(this, opts, build, conf, hook, helper, unit, ...standAside),
-    );
-    if (a.watchdog) {
-      const job = gw6cWatchdog({ restartCommand: serviceRestartCommand(manager, "gw6c") });
-      new CronEntry(`${name}-watchdog`, { connection: conn, name: "gw6c-watchdog", ...job }, childOf(this, opts, this.service));
-    }
-    this.interface = a.tunnelMode === "v6v4" ? (a.settings.ifTunnelV6v4 ?? "sit1") : (a.settings.ifTunnelV6udpv4 ?? "tun");
-    this.ownsRadvd = router;
-    this.ownsLanAddress = router;
-    if (a.expectedPrefix) {
-      this.prefix = pulumi.output(a.expectedPrefix);
-    } else {
-      const probe = new RemoteCommand(`${name}-prefix`, { connection: conn, create: prefixProbeScript(helperPath, a.lanInterface, 120), triggers: [tarballSha] }, childOf(this, opts, this.service));
-      // The /64 gw6c's template puts on the LAN (<prefix>::1/64), as the broker delegated it.
-      this.prefix = probe.stdout.apply((p) => canonicalPrefix(p.trim(), { normalize: true }));
-    }
-    this.lanPrefix = this.prefix;
-    this.registerOutputs({ interface: this.interface, prefix: this.prefix });
+    super("ipv6gw:tunnel:Gw6cTunnel", name, opts, (self) => buildGw6cTunnel(self, name, a, opts));
   }
 }

@@ -12,11 +12,10 @@ import { RemoteCommand } from "../host/remote-command";
 import { RemoteFile } from "../host/remote-file";
 import { shq } from "../host/remote";
 import { Service } from "../host/service";
-import { subnet } from "../net/ipv6";
-import { Problem, parseArgs, problem } from "../problems";
+import { Problem, attempt, parseArgs } from "../problems";
 import { factsValue, ifname, inputOf, interfaceAddress, ipv4Address, ipv6Prefix, strictObject } from "../schema-kit";
 import { heUpdateUrl, renderSit6in4Script, renderSit6in4Unit, resolveSit6in4Tunnel } from "../render/sit6in4";
-import { TunnelOutputs } from "./tunnel";
+import { Tunnel, TunnelOutputs, routedPrefixTunnel, systemdProblems } from "./tunnel";
 
 /** HE's endpoint update: the numeric tunnel ID and the account name (the update key is a secret). */
 export const heUpdateSettingsShape = {
@@ -46,7 +45,6 @@ export const sit6in4TunnelArgsSchema = strictObject({
 });
 
 export type Sit6in4TunnelArgs = z.input<typeof sit6in4TunnelArgsSchema>;
-type Sit6in4Settings = Omit<z.output<typeof sit6in4TunnelArgsSchema>, "connection" | "heUpdate">;
 
 /** Why an HE update key is unusable, or undefined (it is a secret: the reason never shows it). */
 export function heUpdateKeyProblem(key: string): string | undefined {
@@ -60,66 +58,50 @@ export function curlUserConfig(username: string, key: string): string {
   return `user = "${username}:${key}"\n`;
 }
 
+type ParsedArgs = z.output<typeof sit6in4TunnelArgsSchema>;
+
 /** Everything wrong with a 6in4 tunnel's args for this box. Pure. */
-export function sit6in4TunnelProblems(a: Sit6in4Settings): Problem[] {
-  const problems: Problem[] = [];
-  if ((a.facts as HostFactsData).serviceManager !== "systemd") {
-    problems.push(problem([], `needs systemd on the gateway (it runs ${(a.facts as HostFactsData).serviceManager || "no known init"})`));
-  }
-  try {
-    resolveSit6in4Tunnel({ name: a.interface, remoteV4: a.serverIpv4, localV4: a.clientIpv4, clientV6: a.clientIpv6, mtu: a.mtu, ttl: a.ttl });
-  } catch (e) {
-    problems.push(problem([], (e as Error).message));
-  }
-  return problems;
+export function sit6in4TunnelProblems(a: Omit<ParsedArgs, "connection" | "heUpdate">): Problem[] {
+  return [...systemdProblems(a.facts as HostFactsData, "its unit"), ...attempt(() => resolveSit6in4Tunnel(scriptModel(a)))];
 }
 
-export class Sit6in4Tunnel extends pulumi.ComponentResource implements TunnelOutputs {
-  readonly interface: string;
-  readonly prefix: pulumi.Output<string>;
-  readonly lanPrefix: pulumi.Output<string>;
-  readonly ownsRadvd = false;
-  readonly ownsLanAddress = false;
-  readonly process: string;
-  readonly service: Service;
+function scriptModel(a: Pick<ParsedArgs, "interface" | "serverIpv4" | "clientIpv4" | "clientIpv6" | "mtu" | "ttl">) {
+  return { name: a.interface, remoteV4: a.serverIpv4, localV4: a.clientIpv4, clientV6: a.clientIpv6, mtu: a.mtu, ttl: a.ttl };
+}
 
-  constructor(name: string, rawArgs: Sit6in4TunnelArgs, opts?: pulumi.ComponentResourceOptions) {
-    const args = parseArgs(`Sit6in4Tunnel "${name}"`, sit6in4TunnelArgsSchema, rawArgs, sit6in4TunnelProblems);
-    super("ipv6gw:tunnel:Sit6in4Tunnel", name, {}, opts);
-    const ifname = args.interface;
-    const conn = args.connection;
-    const scriptPath = `/usr/local/sbin/ipv6gw-${ifname}`;
-    const script = renderSit6in4Script({ name: ifname, remoteV4: args.serverIpv4, localV4: args.clientIpv4, clientV6: args.clientIpv6, mtu: args.mtu, ttl: args.ttl });
-    const unitText = renderSit6in4Unit({ name: ifname, scriptPath });
-    const packages = new Packages(`${name}-packages`, { connection: conn, names: args.heUpdate ? ["iproute2", "curl"] : ["iproute2"] }, childOf(this, opts));
-    const file = new RemoteFile(`${name}-script`, { connection: conn, path: scriptPath, content: script, mode: "0755" }, childOf(this, opts, packages));
-    const unit = new RemoteFile(`${name}-unit`, { connection: conn, path: `/etc/systemd/system/ipv6gw-${ifname}.service`, content: unitText }, childOf(this, opts));
-    const deps: pulumi.Resource[] = [file, unit];
-    if (args.heUpdate) {
-      const url = heUpdateUrl({ tunnelId: args.heUpdate.tunnelId });
-      // Credentials go to curl on stdin (-K -), never on its command line.
-      deps.push(
-        new RemoteCommand(
-          `${name}-he-update`,
-          {
-            connection: conn,
-            create: `curl -fsS -K - ${shq(url)}`,
-            stdin: pulumi.secret(pulumi.output(args.heUpdate.updateKey).apply((k) => curlUserConfig(args.heUpdate!.username, k))),
-            triggers: [args.clientIpv4 ?? "auto"],
-          },
-          childOf(this, opts, packages),
-        ),
-      );
-    }
-    this.service = new Service(
-      `${name}-service`,
-      { connection: conn, name: `ipv6gw-${ifname}`, restartTrigger: pulumi.all([file.sha256, unit.sha256]).apply((h) => h.join(",")) },
-      childOf(this, opts, ...deps),
+/** The tunnel's children, under `parent`. */
+function buildSit6in4Tunnel(parent: pulumi.ComponentResource, name: string, a: ParsedArgs, opts?: pulumi.ComponentResourceOptions): TunnelOutputs {
+  const ifname = a.interface;
+  const conn = a.connection;
+  const scriptPath = `/usr/local/sbin/ipv6gw-${ifname}`;
+  const packages = new Packages(`${name}-packages`, { connection: conn, names: a.heUpdate ? ["iproute2", "curl"] : ["iproute2"] }, childOf(parent, opts));
+  const file = new RemoteFile(`${name}-script`, { connection: conn, path: scriptPath, content: renderSit6in4Script(scriptModel(a)), mode: "0755" }, childOf(parent, opts, packages));
+  const unit = new RemoteFile(`${name}-unit`, { connection: conn, path: `/etc/systemd/system/ipv6gw-${ifname}.service`, content: renderSit6in4Unit({ name: ifname, scriptPath }) }, childOf(parent, opts));
+  const deps: pulumi.Resource[] = [file, unit];
+  const he = a.heUpdate;
+  if (he) {
+    // Credentials go to curl on stdin (-K -), never on its command line.
+    const stdin = pulumi.secret(pulumi.output(he.updateKey).apply((k) => curlUserConfig(he.username, k)));
+    deps.push(
+      new RemoteCommand(
+        `${name}-he-update`,
+        { connection: conn, create: `curl -fsS -K - ${shq(heUpdateUrl({ tunnelId: he.tunnelId }))}`, stdin, triggers: [a.clientIpv4 ?? "auto"] },
+        childOf(parent, opts, packages),
+      ),
     );
-    this.interface = ifname;
-    this.process = `ipv6gw-${ifname}`;
-    this.prefix = pulumi.output(args.routedPrefix);
-    this.lanPrefix = pulumi.output(args.lanPrefix ?? subnet(args.routedPrefix, 0, 64));
-    this.registerOutputs({ interface: ifname, prefix: this.prefix, lanPrefix: this.lanPrefix });
+  }
+  const service = new Service(
+    `${name}-service`,
+    { connection: conn, name: `ipv6gw-${ifname}`, restartTrigger: pulumi.all([file.sha256, unit.sha256]).apply((h) => h.join(",")) },
+    childOf(parent, opts, ...deps),
+  );
+  return routedPrefixTunnel({ interface: ifname, routedPrefix: a.routedPrefix, lanPrefix: a.lanPrefix, process: `ipv6gw-${ifname}`, service });
+
+}
+
+export class Sit6in4Tunnel extends Tunnel {
+  constructor(name: string, args: Sit6in4TunnelArgs, opts?: pulumi.ComponentResourceOptions) {
+    const a = parseArgs(`Sit6in4Tunnel "${name}"`, sit6in4TunnelArgsSchema, args, sit6in4TunnelProblems);
+    super("ipv6gw:tunnel:Sit6in4Tunnel", name, opts, (self) => buildSit6in4Tunnel(self, name, a, opts));
   }
 }

@@ -1,7 +1,13 @@
 // What every tunnel driver gives the site: the prefix it brings, the /64
-// for the LAN, its interface, and whether it runs radvd itself.
+// for the LAN, its interface, and whether it runs radvd itself. Each driver
+// is a thin class over a builder function (the pulumi-eks shape): the
+// builder creates the children and returns these parts.
 
 import * as pulumi from "@pulumi/pulumi";
+import { HostFactsData } from "../host/host-facts";
+import { Service } from "../host/service";
+import { subnet } from "../net/ipv6";
+import { Problem, problem } from "../problems";
 
 export interface TunnelOutputs {
   /** The tunnel's interface on the gateway ("wg0", "tun", "he-ipv6"). */
@@ -16,4 +22,42 @@ export interface TunnelOutputs {
   readonly ownsLanAddress: boolean;
   /** The name of the process or unit that must be running, for the checks. */
   readonly process: string;
+  /** The running tunnel; what depends on the tunnel depends on this. */
+  readonly service: Service;
+}
+
+// The class carries TunnelOutputs' members (declaration merging), set from the builder's parts.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface Tunnel extends TunnelOutputs {}
+
+/** A tunnel driver: its parts come from the builder it is constructed with. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export abstract class Tunnel extends pulumi.ComponentResource {
+  protected constructor(type: string, name: string, opts: pulumi.ComponentResourceOptions | undefined, build: (self: pulumi.ComponentResource) => TunnelOutputs) {
+    super(type, name, {}, opts);
+    Object.assign(this, build(this));
+    this.registerOutputs({ interface: this.interface, prefix: this.prefix, lanPrefix: this.lanPrefix });
+  }
+}
+
+/**
+ * A tunnel to a far end that routes a prefix here (WireGuard to a VPS, HE's
+ * 6in4): the LAN gets the prefix's first /64 unless told otherwise, and we
+ * run radvd and the LAN address ourselves.
+ */
+export function routedPrefixTunnel(p: { interface: string; routedPrefix: string; lanPrefix?: string; process: string; service: Service }): TunnelOutputs {
+  return {
+    interface: p.interface,
+    prefix: pulumi.output(p.routedPrefix),
+    lanPrefix: pulumi.output(p.lanPrefix ?? subnet(p.routedPrefix, 0, 64)),
+    ownsRadvd: false,
+    ownsLanAddress: false,
+    process: p.process,
+    service: p.service,
+  };
+}
+
+/** The tunnels that run as a unit of ours need systemd. */
+export function systemdProblems(facts: HostFactsData, what: string): Problem[] {
+  return facts.serviceManager === "systemd" ? [] : [problem([], `needs systemd (${what}) on the gateway, which runs ${facts.serviceManager || "no known init"}`)];
 }

@@ -93,8 +93,8 @@ describe("stack config", () => {
 
   it("names config keys this program does not read, with the closest known key", () => {
     expect(unknownConfigKeys({ "ipv6gw:site": "{}", "ipv6gw:sitee": "{}", "ipv6gw:gw6cPasword": "x", "aws:region": "x" }).map(describeProblem)).toEqual([
-      "'ipv6gw:sitee' is not a key this program reads (did you mean ipv6gw:site?)",
-      "'ipv6gw:gw6cPasword' is not a key this program reads (did you mean ipv6gw:gw6cPassword?)",
+      "ipv6gw:sitee: is not a key this program reads (did you mean ipv6gw:site?)",
+      "ipv6gw:gw6cPasword: is not a key this program reads (did you mean ipv6gw:gw6cPassword?)",
     ]);
   });
 

@@ -67,7 +67,7 @@ describe("the howto preset", () => {
 
   it("refuses per-chain user rules, which its single chain cannot express", () => {
     const [p] = firewallSettingsProblems({ preset: "howto", rules: [{ name: "x", action: "accept", chain: "input" }] });
-    expect(describeProblem(p)).toMatch(/^'rules\[0\].chain' the howto preset has one chain/);
+    expect(describeProblem(p)).toMatch(/^rules\[0\].chain: the howto preset has one chain/);
   });
 
   it.each([
@@ -77,7 +77,7 @@ describe("the howto preset", () => {
     ["rfc4890", "fwd-spoofed-in-2"],
   ] as const)("refuses a user rule named like a rule of the %s preset (%s)", (preset, name) => {
     const problems = firewallSettingsProblems({ preset, rules: [{ name, action: "accept", chain: "both" }] });
-    expect(problems.map(describeProblem)).toEqual([`'rules[0].name' '${name}' is the name of one of the ${preset} preset's own rules; pick another name`]);
+    expect(problems.map(describeProblem)).toEqual([`rules[0].name: '${name}' is the name of one of the ${preset} preset's own rules; pick another name`]);
   });
 });
 

@@ -226,7 +226,7 @@ describe("gw6c service definitions", () => {
     const sysv = renderGw6cSysvInit({});
     expect(sysv).toContain("# chkconfig: 2345 ");
     expect(sysv).toContain("### BEGIN INIT INFO");
-    expect(sysv).toContain("kill -HUP $pids");
+    expect(sysv).toContain("kill -HUP $(pidof gw6c)");
     expect(sysv).toContain("/etc/init.d/radvd stop");
     const openrc = renderGw6cOpenrc({});
     expect(openrc.startsWith("#!/sbin/openrc-run\n")).toBe(true);

@@ -207,14 +207,14 @@ describe("site problems are found before anything is registered", () => {
 
   it.each([
     ["an old kernel", { facts: { ...gwFacts, kernel: "2.6.18-398.el5" } }, "older than 2.6.20"],
-    ["a missing LAN interface", { lanInterface: "br-lan" }, "'gateway.lanInterface' is 'br-lan', which does not exist on the box"],
+    ["a missing LAN interface", { lanInterface: "br-lan" }, "gateway.lanInterface: is 'br-lan', which does not exist on the box"],
     ["IPv6 disabled", { facts: { ...gwFacts, ipv6Enabled: false } }, "IPv6 is disabled"],
     ["no conntrack", { facts: { ...gwFacts, features: { ...gwFacts.features, conntrack: false } } }, "no IPv6 connection tracking"],
-    ["firewalld running", { facts: { ...gwFacts, otherFirewalls: ["firewalld" as const] } }, "'gateway' firewalld is running: it filters the same packets from its own nftables table, so it would block what this firewall lets through (the LAN going out); stop it with 'systemctl disable --now firewalld'"],
-    ["ufw enabled", { facts: { ...gwFacts, otherFirewalls: ["ufw" as const] } }, "'gateway' ufw is enabled: it keeps its chains in the ip6tables filter table this firewall replaces as a whole, and each would undo the other; turn it off with 'ufw disable'"],
-    ["nftables flushing at boot", { facts: { ...gwFacts, otherFirewalls: ["nftables" as const] } }, "'gateway' nftables.service is enabled and its config starts with 'flush ruleset': at boot it would wipe this firewall; disable it with 'systemctl disable nftables', or remove the 'flush ruleset' line"],
-    ["an uplink that is the LAN interface", { uplinkInterface: "eth0" }, "'gateway.uplinkInterface' is the LAN interface 'eth0'"],
-    ["uplinkAutoconf without an uplink", { uplinkAutoconf: true }, "'gateway.uplinkAutoconf' needs uplinkInterface"],
+    ["firewalld running", { facts: { ...gwFacts, otherFirewalls: ["firewalld" as const] } }, "gateway: firewalld is running: it filters the same packets from its own nftables table, so it would block what this firewall lets through (the LAN going out); stop it with 'systemctl disable --now firewalld'"],
+    ["ufw enabled", { facts: { ...gwFacts, otherFirewalls: ["ufw" as const] } }, "gateway: ufw is enabled: it keeps its chains in the ip6tables filter table this firewall replaces as a whole, and each would undo the other; turn it off with 'ufw disable'"],
+    ["nftables flushing at boot", { facts: { ...gwFacts, otherFirewalls: ["nftables" as const] } }, "gateway: nftables.service is enabled and its config starts with 'flush ruleset': at boot it would wipe this firewall; disable it with 'systemctl disable nftables', or remove the 'flush ruleset' line"],
+    ["an uplink that is the LAN interface", { uplinkInterface: "eth0" }, "gateway.uplinkInterface: is the LAN interface 'eth0'"],
+    ["uplinkAutoconf without an uplink", { uplinkAutoconf: true }, "gateway.uplinkAutoconf: needs uplinkInterface"],
   ])("%s", async (_what, gateway, fragment) => {
     const args = base();
     expect((await problemsOf({ ...args, gateway: { ...args.gateway, ...gateway } })).join("\n")).toContain(fragment);
@@ -223,26 +223,26 @@ describe("site problems are found before anything is registered", () => {
   it("a 6in4 tunnel on a kernel without sit", async () => {
     const args = base();
     const problems = await problemsOf({ ...args, tunnel: { kind: "sit6in4", serverIpv4: "198.51.100.1", clientIpv6: "2001:db8:ffff:200::2/64", routedPrefix: "2001:db8:8888::/48" } });
-    expect(problems).toEqual(["'gateway' the kernel has no sit (CONFIG_IPV6_SIT) for 6in4: load the sit module, or use a wireguard tunnel"]);
+    expect(problems).toEqual(["gateway: the kernel has no sit (CONFIG_IPV6_SIT) for 6in4: load the sit module, or use a wireguard tunnel"]);
   });
 
   it("a LAN prefix outside the routed prefix", async () => {
     expect(await problemsOf({ ...base(), lan: { prefix: "2001:db8:9999::/64" } })).toEqual([
-      "'lan.prefix' is 2001:db8:9999::/64, outside the tunnel's routed prefix 2001:db8:8888::/48: the far end routes only that prefix here, so the LAN would be unreachable; pick a /64 inside it",
+      "lan.prefix: is 2001:db8:9999::/64, outside the tunnel's routed prefix 2001:db8:8888::/48: the far end routes only that prefix here, so the LAN would be unreachable; pick a /64 inside it",
     ]);
   });
 
   it("a client named like a vantage point of the checklist", async () => {
     const problems = await problemsOf({ ...base(), clients: [{ name: "outside", connection, facts: clientFacts("00:00:5e:00:53:11") }] });
-    expect(problems).toEqual(["'clients[0].name' 'outside' is reserved for the checklist's own vantage point; pick another name"]);
+    expect(problems).toEqual(["clients[0].name: 'outside' is reserved for the checklist's own vantage point; pick another name"]);
   });
 
   it.each([
-    ["a missing LAN interface", (a: ReturnType<typeof base>) => ({ ...a, gateway: { ...a.gateway, lanInterface: "br-lan" } }), /Ipv6Site "bad" cannot be built as asked:\n {2}- 'gateway.lanInterface' is 'br-lan'/],
+    ["a missing LAN interface", (a: ReturnType<typeof base>) => ({ ...a, gateway: { ...a.gateway, lanInterface: "br-lan" } }), /Ipv6Site "bad" cannot be built as asked:\n {2}- gateway.lanInterface: is 'br-lan'/],
     ["an unknown key", (a: ReturnType<typeof base>) => ({ ...a, firewal: {} }), /- unknown key 'firewal' \(did you mean 'firewall'\?\)/],
-    ["a non-systemd box for WireGuard", (a: ReturnType<typeof base>) => ({ ...a, gateway: { ...a.gateway, facts: { ...gwFacts, serviceManager: "sysv" as const } } }), /'tunnel' needs systemd \(wg-quick@\)/],
-    ["a missing gw6c tarball", (a: ReturnType<typeof base>) => ({ ...a, tunnel: { kind: "gw6c", source: { tarball: "/nonexistent/gw6c.tgz" }, server: "broker.example.net", authMethod: "anonymous", expectedPrefix: "2001:db8:8888::/64" } }), /'tunnel.source.tarball' is \/nonexistent\/gw6c.tgz, which does not exist/],
-    ["a malformed LAN prefix", (a: ReturnType<typeof base>) => ({ ...a, lan: { prefix: "2001:db8:::zz/64" } }), /'lan.prefix' /],
+    ["a non-systemd box for WireGuard", (a: ReturnType<typeof base>) => ({ ...a, gateway: { ...a.gateway, facts: { ...gwFacts, serviceManager: "sysv" as const } } }), /tunnel: needs systemd \(wg-quick@\)/],
+    ["a missing gw6c tarball", (a: ReturnType<typeof base>) => ({ ...a, tunnel: { kind: "gw6c", source: { tarball: "/nonexistent/gw6c.tgz" }, server: "broker.example.net", authMethod: "anonymous", expectedPrefix: "2001:db8:8888::/64" } }), /tunnel.source.tarball: is \/nonexistent\/gw6c.tgz, which does not exist/],
+    ["a malformed LAN prefix", (a: ReturnType<typeof base>) => ({ ...a, lan: { prefix: "2001:db8:::zz/64" } }), /lan.prefix: /],
   ])("and the component refuses %s without registering anything", async (_what, change, message) => {
     const { Ipv6Site } = await import("../../components/site");
     await settled();

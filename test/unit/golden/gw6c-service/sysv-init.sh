@@ -64,25 +64,24 @@ gw6c_start() {
 }
 
 gw6c_stop() {
-    pids=$(pidof gw6c 2>/dev/null)
-    if [ -z "$pids" ]; then
+    if pidof gw6c >/dev/null 2>&1; then
+        printf 'Stopping gw6c: '
+        # Only SIGHUP runs gw6c's teardown (tunnel, routes, radvd).
+        kill -HUP $(pidof gw6c)
+        waited=0
+        while pidof gw6c >/dev/null 2>&1; do
+            if [ "$waited" -ge "$STOP_TIMEOUT" ]; then
+                echo "FAILED (still running after $STOP_TIMEOUT seconds)"
+                return 1
+            fi
+            sleep 1
+            waited=$((waited + 1))
+        done
+        echo "OK"
+    else
         echo "gw6c is not running"
-        return 0
     fi
-    printf 'Stopping gw6c: '
-    # Only SIGHUP runs gw6c's teardown (tunnel, routes, radvd).
-    kill -HUP $pids
-    waited=0
-    while [ "$waited" -lt "$STOP_TIMEOUT" ]; do
-        if ! pidof gw6c >/dev/null 2>&1; then
-            echo "OK"
-            return 0
-        fi
-        sleep 1
-        waited=$((waited + 1))
-    done
-    echo "FAILED (still running after $STOP_TIMEOUT seconds)"
-    return 1
+    return 0
 }
 
 gw6c_status() {
