@@ -62,9 +62,25 @@ export interface HostFactsData {
    * flushes the whole ruleset, as Debian's default /etc/nftables.conf does).
    */
   readonly otherFirewalls: readonly OtherFirewall[];
+  /** How the stack's own SSH session reached the box; absent when sshd did not say. */
+  readonly management?: ManagementPath;
 }
 
 export type OtherFirewall = "firewalld" | "ufw" | "nftables";
+
+/**
+ * How the session that read the facts reached the box (sshd's
+ * SSH_CONNECTION): the address it came from, the box's address and port it
+ * connected to, and the interface holding that address. A firewall must keep
+ * this path open, or the stack locks itself out.
+ */
+export interface ManagementPath {
+  readonly clientAddress: string;
+  readonly serverAddress: string;
+  readonly serverPort: number;
+  /** "" when the address is on no interface (e.g. reached through a NAT). */
+  readonly interface: string;
+}
 
 /**
  * Prints one `key=value` line per fact. Features are probed by what works,
@@ -112,8 +128,18 @@ export const FACTS_SCRIPT = [
   'if { command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet firewalld 2>/dev/null; } || pidof firewalld >/dev/null 2>&1; then echo "otherfw=firewalld"; fi',
   "if { [ -x /usr/sbin/ufw ] || command -v ufw >/dev/null 2>&1; } && grep -qs '^ENABLED=yes' /etc/ufw/ufw.conf; then echo \"otherfw=ufw\"; fi",
   "if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet nftables 2>/dev/null && grep -qs '^[[:space:]]*flush[[:space:]]\\+ruleset' /etc/nftables.conf /etc/sysconfig/nftables.conf; then echo \"otherfw=nftables\"; fi",
+  // How this very session came in: SSH_CONNECTION="client cport server sport" (via sudo: IPV6GW_SSH_CONNECTION).
+  'c=${SSH_CONNECTION:-$IPV6GW_SSH_CONNECTION}',
+  'if [ -n "$c" ]; then set -- $c; echo "mgmt=$1 $3 $4 $(ip -o addr show 2>/dev/null | awk -v a="$3" \'{ split($4, p, "/"); if (p[1] == a) { print $2; exit } }\')"; fi',
   "true",
 ].join("\n");
+
+function managementOf(line: string): { management?: ManagementPath } {
+  const [clientAddress, serverAddress, port, iface = ""] = line.split(" ");
+  if (!clientAddress || !serverAddress || !/^\d+$/.test(port ?? "")) return {};
+  const bare = (a: string) => a.replace(/%.*$/, "");
+  return { management: { clientAddress: bare(clientAddress), serverAddress: bare(serverAddress), serverPort: Number(port), interface: iface } };
+}
 
 /** IPv6 address from /proc/net/if_inet6's 32 hex digits. */
 function hexToIpv6(hex: string): string {
@@ -179,6 +205,7 @@ export function parseFacts(stdout: string): HostFactsData {
     networkStack: (one("net") as HostFactsData["networkStack"]) || "none",
     ipv6Forwarding: one("forwarding") === "1",
     otherFirewalls: [...new Set(all("otherfw"))].sort() as OtherFirewall[],
+    ...managementOf(one("mgmt")),
   };
 }
 

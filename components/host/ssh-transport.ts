@@ -237,7 +237,8 @@ export class SshSession implements Remote {
 
   private command(script: string): string {
     const sh = `/bin/sh -c ${shq(script)}`;
-    return this.endpoint.user === "root" ? sh : `sudo -n -- ${sh}`;
+    // sudo resets the environment: SSH_CONNECTION (how this session reached the box) goes through as an argument.
+    return this.endpoint.user === "root" ? sh : `sudo -n -- env IPV6GW_SSH_CONNECTION="$SSH_CONNECTION" ${sh}`;
   }
 
   private openChannel(script: string): Promise<ClientChannel> {

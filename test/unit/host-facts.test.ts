@@ -36,4 +36,15 @@ describe("host facts", () => {
     expect(parseFacts("ipv6=absent\n")).toMatchObject({ ipv6Enabled: false, features: { ipv6: false } });
     expect(parseFacts("ipv6=1\n")).toMatchObject({ ipv6Enabled: false, features: { ipv6: true } });
   });
+
+  it("records how the stack's own session reached the box, without the zone of a link-local address", () => {
+    expect(parseFacts("mgmt=fe80::20:1ff:fe00:10%ipv6gw-lan fe80::200:5eff:fe00:5301 22 eth0\n").management).toEqual({
+      clientAddress: "fe80::20:1ff:fe00:10",
+      serverAddress: "fe80::200:5eff:fe00:5301",
+      serverPort: 22,
+      interface: "eth0",
+    });
+    expect(parseFacts("mgmt=198.51.100.7 203.0.113.2 2222 \n").management).toEqual({ clientAddress: "198.51.100.7", serverAddress: "203.0.113.2", serverPort: 2222, interface: "" });
+    expect(parseFacts("distro=debian\n").management).toBeUndefined();
+  });
 });
