@@ -20,8 +20,8 @@ case "$1" in
   prestart)
     mkdir -p "$d" && chmod 0700 "$d"
     cleanup
-    # gw6c's template starts radvd with -u radvd -p /var/run/radvd/radvd.pid.
-    install -d -o radvd -g radvd -m 0755 /run/radvd || exit 1
+    # gw6c's template starts radvd with -u radvd -p /var/run/radvd/radvd.pid (Debian's radvd user is in group nogroup).
+    install -d -o radvd -g "$(id -gn radvd)" -m 0755 /run/radvd || exit 1
     # Back off after failed starts, so a broker is not hammered (and does not ban us).
     n=$(cat "$d/failures" 2>/dev/null || echo 0)
     case "$n" in ''|*[!0-9]*) n=0 ;; esac
