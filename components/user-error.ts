@@ -15,12 +15,7 @@ function withoutFrames<E extends Error>(e: E): E {
   return e;
 }
 
-/** A problem with how a component was asked to build, shown on that component. */
-export function resourceError(message: string, resource: pulumi.Resource): pulumi.ResourceError {
-  return withoutFrames(new pulumi.ResourceError(message, resource, true));
-}
-
-/** A problem with the stack's configuration, found before any resource exists. */
+/** A problem with the stack's configuration or a component's args, found before any resource exists. */
 export function configError(message: string): pulumi.RunError {
   return withoutFrames(new pulumi.RunError(message));
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { inspect } from "util";
-import { configError, resourceError } from "../../components/user-error";
+import { configError } from "../../components/user-error";
 
 // What the SDK's run harness prints for an error: util.inspect with colors.
 const printed = (e: Error) => inspect(e, { colors: true });
@@ -11,14 +11,5 @@ describe("errors for the person running pulumi", () => {
     expect(pulumi.RunError.isInstance(e)).toBe(true);
     expect(printed(e)).not.toMatch(/\n\s+at /);
     expect(e.message).toBe("ipv6gw:site.gateway: required; add it to stacks/Pulumi.<stack>.yaml");
-  });
-
-  it("a resource error keeps its resource and asks the SDK to hide the stack", () => {
-    const resource = { urn: "urn:pulumi:s::p::t::n" } as unknown as pulumi.Resource;
-    const e = resourceError('Radvd "lan": prefix is not a /64', resource);
-    expect(pulumi.ResourceError.isInstance(e)).toBe(true);
-    expect(e.resource).toBe(resource);
-    expect(e.hideStack).toBe(true);
-    expect(printed(e)).not.toMatch(/\n\s+at /);
   });
 });
