@@ -97,7 +97,7 @@ describe("what a crashed apply leaves", () => {
     await new Ip6tablesRulesetProvider(openRemote, openFreshRemote).create(state(NEW));
     expect(live()).toBe(NEW);
     expect(stateFiles()).toBe("");
-    expect(labSh("c2", "pgrep -f 'sleep 30' || echo none").trim()).toBe("none");
+    expect(labSh("c2", "pgrep -f '^sleep 30$' || echo none").trim()).toBe("none");
   });
 
   it("does not kill a process that took a stale timer's PID", async () => {
