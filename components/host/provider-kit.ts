@@ -51,7 +51,7 @@ export function checkInputs<T>(
 }
 
 /** The engine's placeholder for values not known until apply. */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 export function containsUnknown(v: unknown): boolean {
   if (v === UNKNOWN) return true;
@@ -59,6 +59,20 @@ export function containsUnknown(v: unknown): boolean {
   if (v && typeof v === "object") return Object.values(v).some(containsUnknown);
   return false;
 }
+
+/**
+ * Time as providers see it. Tests pass a fake, so a rollback's wait or a
+ * probe's retries take no real time.
+ */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
 
 /** Structural equality for JSON-like values; key order does not matter. */
 export function sameValue(a: unknown, b: unknown): boolean {
