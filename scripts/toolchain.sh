@@ -86,7 +86,12 @@ cd "$work/pkg"
 go mod edit -replace "github.com/pulumi/pulumi/sdk/v3=$sdk_src"
 
 say "compiling (progress: one line per minute)"
-( while sleep 60; do say "still compiling ($(( ($(date +%s) - start) / 60 )) min)"; done ) &
+# The ticker holds neither the build lock nor stdout, and takes its sleep down
+# with it: a sleep left behind would keep a waiting command (and the `$(...)`
+# reading our output) waiting up to a minute after the build.
+( exec 9>&- >/dev/null
+  trap 'kill "${tick:-}" 2>/dev/null; exit 0' TERM
+  while :; do sleep 60 & tick=$!; wait "$tick"; say "still compiling ($(( ($(date +%s) - start) / 60 )) min)"; done ) &
 ticker=$!
 trap 'kill $ticker 2>/dev/null || true; chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work" || true' EXIT
 mkdir -p "$bin_dir.partial"

@@ -6,7 +6,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionArgs, Connection } from "../host/connection";
-import { RemoteOpener, containsUnknown, providerChanged, sameValue, sshOpener } from "../host/provider-kit";
+import { Clock, RemoteOpener, UNKNOWN, containsUnknown, providerChanged, realClock, sameValue, sshOpener } from "../host/provider-kit";
 import { lastLines } from "../host/remote";
 import { Probe } from "./probes";
 
@@ -24,18 +24,21 @@ interface ProbeState {
   passed?: boolean;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
-  static readonly instance = new SiteProbeProvider(sshOpener);
-  constructor(private readonly open: RemoteOpener) {}
+  static readonly instance = new SiteProbeProvider(sshOpener, realClock);
+  constructor(
+    private readonly open: RemoteOpener,
+    private readonly clock: Clock = realClock,
+  ) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
     const failures: { property: string; reason: string }[] = [];
-    // At preview the probes (built from a prefix the tunnel learns) or the connections may be unknown: check what is known.
-    if (containsUnknown(news.probes) || containsUnknown(news.connections) || !Array.isArray(news.probes)) return { inputs: news, failures };
+    // At preview the probes (built from a prefix the tunnel learns) or a connection may be unknown: check what is known.
+    // The boxes' names are the connections' keys, known even when a connection is not.
+    if (news.probes === UNKNOWN || news.connections === UNKNOWN || !Array.isArray(news.probes)) return { inputs: news, failures };
     const connections = (news.connections ?? {}) as Record<string, unknown>;
-    for (const p of news.probes as Probe[]) {
+    for (const p of news.probes as (Probe | typeof UNKNOWN)[]) {
+      if (p === UNKNOWN || containsUnknown(p.on)) continue;
       if (!(p.on in connections)) failures.push({ property: "probes", reason: `probe "${p.name}" runs on "${p.on}", which has no connection` });
     }
     return { inputs: news, failures };
@@ -49,7 +52,7 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
 
   /** Runs one probe; with `patient`, retries until its retrySeconds are up (the site may still be settling). */
   private async runOne(s: ProbeState, p: Probe, patient: boolean): Promise<ProbeResult> {
-    const deadline = Date.now() + (patient ? p.retrySeconds * 1000 : 0);
+    const deadline = this.clock.now() + (patient ? p.retrySeconds * 1000 : 0);
     let detail = "";
     for (;;) {
       try {
@@ -60,8 +63,8 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
       } catch (e) {
         detail = (e as Error).message;
       }
-      if (Date.now() >= deadline) return { check: p.name, ok: false, detail };
-      await sleep(2000);
+      if (this.clock.now() >= deadline) return { check: p.name, ok: false, detail };
+      await this.clock.sleep(2000);
     }
   }
 

@@ -22,7 +22,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { Connection, describeConnection } from "../host/connection";
-import { HostResourceArgs, RemoteOpener, checkInputs, containsUnknown, providerChanged, sshOpener, withConnection } from "../host/provider-kit";
+import { Clock, HostResourceArgs, RemoteOpener, checkInputs, containsUnknown, providerChanged, realClock, sshOpener, withConnection } from "../host/provider-kit";
 import { Remote, lastLines, mustRun, namedError, remoteCommandError, shq } from "../host/remote";
 import { openFreshRemote } from "../host/ssh-transport";
 import { removeScript as restoreFileScript, writeScript as writeFileScript } from "../host/remote-file";
@@ -193,13 +193,15 @@ async function validate(remote: Remote, rules: string): Promise<string | undefin
   return rejectionReason(remote.where, rules, result.stderr || result.stdout);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Run over a new connection once the box's timer has run out: prints "rolled-back" if it restored the old table. */
+export const ROLLBACK_STATUS_SCRIPT = `cat ${STATE_DIR}/rollback.status 2>/dev/null; rm -f ${STATE_DIR}/rollback.status ${STATE_DIR}/rollback.rules`;
 
 export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider {
-  static readonly instance = new Ip6tablesRulesetProvider(sshOpener, openFreshRemote);
+  static readonly instance = new Ip6tablesRulesetProvider(sshOpener, openFreshRemote, realClock);
   constructor(
     private readonly open: RemoteOpener,
     private readonly openFresh: (c: Connection) => Promise<Remote & { close(): void }>,
+    private readonly clock: Clock = realClock,
   ) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -230,18 +232,19 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
   /** Applies with rollback armed, then confirms over a new connection; returns the table that was live before. */
   private async apply(s: RulesetState): Promise<string> {
     const remote = await this.open(s.connection);
-    const started = Date.now();
     const applied = await remote.run(applyScript(s.rollbackSeconds), { stdin: s.rules });
+    // The box armed its timer (if it got that far) before this answer arrived: a wait counted from here is never too short.
+    const armedBy = this.clock.now();
     if (applied.interrupted) {
       // The connection ended mid-apply: the box may hold the old table, the new one with the timer armed, or
       // have rolled back. A new connection finds out, and confirms the new table if it is live, like any apply.
       const stage = applied.stdout.includes("stage=applied") ? "after loading the new ruleset" : applied.stdout.includes("stage=armed") ? "after arming the rollback" : "early in the apply";
-      return this.confirm(s, started, `the SSH connection to ${remote.where} dropped ${stage}`);
+      return this.confirm(s, armedBy, `the SSH connection to ${remote.where} dropped ${stage}`);
     }
     if (applied.code === EXIT.noKernelCheck) throw namedError("FirewallError", `cannot apply the firewall on ${remote.where}: ${lastLines(applied.stderr, 1)}; install util-linux`);
     if (applied.code !== 0) throw namedError("FirewallError", rejectionReason(remote.where, s.rules, applied.stderr || applied.stdout));
     const previous = normalizeSave(applied.stdout);
-    await this.confirm(s, started);
+    await this.confirm(s, armedBy);
     return previous;
   }
 
@@ -251,7 +254,7 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
    * table and fails saying so. `dropped` says why the apply's own connection
    * could not finish, when it could not.
    */
-  private async confirm(s: RulesetState, started: number, dropped?: string): Promise<string> {
+  private async confirm(s: RulesetState, armedBy: number, dropped?: string): Promise<string> {
     const conn = { ...s.connection, dialErrorLimit: 2, perDialTimeout: Math.min(s.connection.perDialTimeout ?? 15, 10) };
     const where = describeConnection(conn);
     let why: string;
@@ -262,6 +265,13 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
         if (r.code === 0) return normalizeSave(r.stdout);
         if (r.code === EXIT.notLoaded) {
           throw namedError("FirewallError", `${dropped ?? "the apply did not finish"}: the new ruleset was never loaded, so ${where} keeps its previous ruleset and no rollback is pending. Run up again`);
+        }
+        if (r.code === EXIT.nothingPending) {
+          // The box let us in, so there is no rollback to wait for: say so at once.
+          throw namedError(
+            "FirewallError",
+            `${dropped ?? "the apply finished"}, but ${where} has no firewall change pending (the apply stopped before saving it, or something else cleared it), so nothing was confirmed and no rollback is pending. Check its live ruleset (ip6tables-save -t filter), then run up again`,
+          );
         }
         if (r.code === EXIT.rolledBack) {
           throw namedError("FirewallRolledBack", `${dropped ?? "the confirmation came too late"}: ${where} had already restored its previous ruleset after ${s.rollbackSeconds} s (${r.stdout.trim()}). Run up again`);
@@ -275,12 +285,12 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
       why = err instanceof Error ? err.message : String(err);
     }
     // Let the box's own timer run out, then tell the user where things stand.
-    await sleep(Math.max(0, started + s.rollbackSeconds * 1000 + 3000 - Date.now()));
+    await this.clock.sleep(Math.max(0, armedBy + s.rollbackSeconds * 1000 + 3000 - this.clock.now()));
     let outcome = "the box should have restored the previous ruleset, but it cannot be reached to check: check it by hand";
     try {
       const after = await this.openFresh({ ...conn, dialErrorLimit: 3 });
       try {
-        const status = (await after.run(`cat ${STATE_DIR}/rollback.status 2>/dev/null; rm -f ${STATE_DIR}/rollback.status ${STATE_DIR}/rollback.rules`)).stdout.trim();
+        const status = (await after.run(ROLLBACK_STATUS_SCRIPT)).stdout.trim();
         outcome =
           status === "rolled-back"
             ? `the box restored the previous ruleset after ${s.rollbackSeconds} s and is reachable again`

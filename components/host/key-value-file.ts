@@ -70,12 +70,16 @@ export function editScript(path: string, set: Record<string, string | null>): st
   ].join("\n");
 }
 
-/** KEY=value lines to values; the first occurrence wins, surrounding quotes are dropped. */
+/**
+ * KEY=value lines to values, surrounding quotes dropped. The last occurrence
+ * wins, as for the shell scripts that source these files: a line appended by
+ * hand overrides ours, and a refresh must see that.
+ */
 export function parseValues(stdout: string): Record<string, string> {
   const values: Record<string, string> = {};
   for (const line of stdout.split("\n")) {
     const i = line.indexOf("=");
-    if (i <= 0 || line.slice(0, i) in values) continue;
+    if (i <= 0) continue;
     const raw = line.slice(i + 1).trim();
     values[line.slice(0, i)] = /^(["']).*\1$/.test(raw) ? raw.slice(1, -1) : raw;
   }

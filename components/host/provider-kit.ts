@@ -28,30 +28,52 @@ export function zodFailures(error: { issues: readonly { path: readonly PropertyK
   return error.issues.map((i) => ({ property: i.path.map(String).join(".") || "(inputs)", reason: i.message }));
 }
 
+/** A zod schema as checkInputs uses it: `reportInput` puts each issue's offending value on it. */
+interface CheckSchema<T> {
+  safeParse(
+    v: unknown,
+    params?: { reportInput?: boolean },
+  ): { success: true; data: T } | { success: false; error: { issues: readonly { code?: string; path: readonly PropertyKey[]; message: string; input?: unknown }[] } };
+}
+
 /**
  * Checks `news` against the resource's schema plus the connection schema.
- * Unknown values (preview, before a dependency exists) are not checked.
+ * Values unknown at preview (before a dependency exists) are not checked;
+ * known values beside them still are.
  */
-export function checkInputs<T>(
-  news: Record<string, unknown>,
-  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } },
-): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+export function checkInputs<T>(news: Record<string, unknown>, schema: CheckSchema<T>): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
   const failures: CheckFailure[] = [];
-  const connection = connectionSchema().safeParse(news.connection);
-  if (!connection.success && !containsUnknown(news.connection)) {
-    failures.push(...zodFailures(connection.error).map((f) => ({ property: `connection.${f.property}`, reason: f.reason })));
+  const connection = connectionSchema().safeParse(news.connection, { reportInput: true });
+  if (!connection.success) {
+    failures.push(...zodFailures(knownIssues(news.connection, connection.error)).map((f) => ({ property: `connection.${f.property}`, reason: f.reason })));
   }
   const { connection: _c, __provider: _p, ...rest } = news;
-  if (!containsUnknown(rest)) {
-    const parsed = schema.safeParse(rest);
-    if (!parsed.success) failures.push(...zodFailures(parsed.error));
-    else return { inputs: { ...news, ...(parsed.data as object) }, failures };
-  }
+  const parsed = schema.safeParse(rest, { reportInput: true });
+  if (!parsed.success) failures.push(...zodFailures(knownIssues(rest, parsed.error)));
+  // Defaults and normalizations only apply to known values: with an unknown, the engine's inputs stay as they are.
+  else if (!containsUnknown(rest)) return { inputs: { ...news, ...(parsed.data as object) }, failures };
   return { inputs: news, failures };
 }
 
+/**
+ * The issues that hold whatever the unknown values turn out to be: an issue
+ * is dropped when its value is unknown, contains one, or lies under one.
+ */
+function knownIssues<I extends { code?: string; path: readonly PropertyKey[]; input?: unknown }>(root: unknown, error: { issues: readonly I[] }): { issues: I[] } {
+  const underUnknown = (path: readonly PropertyKey[]): boolean => {
+    let v = root;
+    for (const k of path) {
+      if (v === UNKNOWN) return true;
+      v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+    }
+    return containsUnknown(v);
+  };
+  // A record key is always known (only values can be unknown): a bad one is reported whatever its value.
+  return { issues: error.issues.filter((i) => !containsUnknown(i.input) && (i.code === "invalid_key" || !underUnknown(i.path))) };
+}
+
 /** The engine's placeholder for values not known until apply. */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 export function containsUnknown(v: unknown): boolean {
   if (v === UNKNOWN) return true;
@@ -59,6 +81,20 @@ export function containsUnknown(v: unknown): boolean {
   if (v && typeof v === "object") return Object.values(v).some(containsUnknown);
   return false;
 }
+
+/**
+ * Time as providers see it. Tests pass a fake, so a rollback's wait or a
+ * probe's retries take no real time.
+ */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
 
 /** Structural equality for JSON-like values; key order does not matter. */
 export function sameValue(a: unknown, b: unknown): boolean {

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { parseFacts } from "../../components/host/host-facts";
+import { FACTS_SCRIPT, HostFactsProvider, parseFacts, stableFacts } from "../../components/host/host-facts";
+import { FakeRemote, connection, opener } from "./fake-remote";
 
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "fixtures", name), "utf8");
 
@@ -46,5 +47,55 @@ describe("host facts", () => {
     });
     expect(parseFacts("mgmt=198.51.100.7 203.0.113.2 2222 \n").management).toEqual({ clientAddress: "198.51.100.7", serverAddress: "203.0.113.2", serverPort: 2222, interface: "" });
     expect(parseFacts("distro=debian\n").management).toBeUndefined();
+  });
+});
+
+describe("HostFacts provider", () => {
+  const debian = fixture("facts-debian12-gw.txt");
+  const stable = {
+    ...parseFacts(debian),
+    // What changes while the stack works on the box is left out: it would show as drift on every refresh.
+    interfaces: [
+      { name: "eth0", mac: "00:00:5e:00:53:01", up: true, ipv6: [] },
+      { name: "wan0", mac: "00:00:5e:00:53:02", up: true, ipv6: [] },
+    ],
+    ipv6Forwarding: false,
+    modules: [],
+    ip6tablesBackend: "",
+    ip6tablesVersion: "",
+  };
+
+  it("records the box's stable facts, named by its kernel", async () => {
+    const box = new FakeRemote([[FACTS_SCRIPT, { stdout: debian }]]);
+    const { id, outs } = await new HostFactsProvider(opener(box)).create({ connection });
+    expect(id).toBe("facts:6.18.44-fc-v657");
+    expect(outs).toEqual({ connection, facts: stable });
+    expect(outs.facts).toEqual(stableFacts(parseFacts(debian)));
+    expect(box.scripts).toEqual([FACTS_SCRIPT]);
+  });
+
+  it("reads what changed (a new kernel) on refresh, and never asks for an update for it", async () => {
+    const upgraded = debian.replace("kernel=6.18.44-fc-v657", "kernel=6.19.1-fc-v700");
+    const p = new HostFactsProvider(opener(new FakeRemote([[FACTS_SCRIPT, { stdout: upgraded }]])));
+    const read = await p.read("facts:6.18.44-fc-v657", { connection, facts: stable });
+    expect(read).toEqual({ id: "facts:6.18.44-fc-v657", props: { connection, facts: { ...stable, kernel: "6.19.1-fc-v700" } } });
+    expect(await p.diff("f", { connection, facts: stable, __provider: "v1" } as never, { connection, __provider: "v1" } as never)).toEqual({ changes: false });
+    expect(await p.diff("f", { connection, facts: stable, __provider: "v1" } as never, { connection, __provider: "v2" } as never)).toEqual({ changes: true });
+    const { outs } = await p.update("f", { connection, facts: stable }, { connection });
+    expect(outs.facts.kernel).toBe("6.19.1-fc-v700");
+  });
+
+  it("fails with the box's words when the facts cannot be read", async () => {
+    const p = new HostFactsProvider(opener(new FakeRemote([[FACTS_SCRIPT, { code: 127, stderr: "sh: 1: awk: not found\n" }]])));
+    await expect(p.create({ connection })).rejects.toThrow("reading host facts failed on root@fake.example:22 (exit 127): sh: 1: awk: not found");
+  });
+
+  it("checks the connection without asking the box, and deletes nothing", async () => {
+    const box = new FakeRemote();
+    const p = new HostFactsProvider(opener(box));
+    expect((await p.check({}, { connection })).failures).toEqual([]);
+    expect((await p.check({}, { connection: { ...connection, port: 70000 } })).failures.map((f) => f.property)).toEqual(["connection.port"]);
+    await p.delete();
+    expect(box.calls).toEqual([]);
   });
 });

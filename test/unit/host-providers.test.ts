@@ -1,10 +1,11 @@
 // Provider hooks against a fake box: what each hook runs, what it reports,
 // and how it reacts to what the box answers.
-import { RemoteFileProvider, backupPathFor, parseRead } from "../../components/host/remote-file";
-import { SysctlProvider, procPath } from "../../components/host/sysctl";
-import { PackagesProvider, parseVersions } from "../../components/host/packages";
-import { ServiceProvider, parseStatus } from "../../components/host/service";
-import { CronEntryProvider, parseLine } from "../../components/host/cron-entry";
+import { RemoteFileProvider, backupPathFor, parseRead, readScript as fileReadScript, writeScript as fileWriteScript } from "../../components/host/remote-file";
+import { SysctlProvider, applyScript as sysctlApplyScript, procPath, readScript as sysctlReadScript, restoreScript as sysctlRestoreScript } from "../../components/host/sysctl";
+import { PackagesProvider, installScript, parseVersions, queryScript, removeScript as packagesRemoveScript } from "../../components/host/packages";
+import { ServiceProvider, applyScript as serviceApplyScript, diagnoseScript, parseStatus, statusScript } from "../../components/host/service";
+import { CronEntryProvider, installScript as cronInstallScript, parseLine, readScript as cronReadScript } from "../../components/host/cron-entry";
+import { DETECT_PACKAGE_MANAGER, DETECT_SERVICE_MANAGER } from "../../components/host/platform";
 import { RemoteCommandProvider } from "../../components/host/remote-command";
 import { shq } from "../../components/host/remote";
 import { FakeRemote, connection, opener } from "./fake-remote";
@@ -28,9 +29,9 @@ describe("RemoteFile", () => {
   });
 
   it("sends the content on stdin, never in the script", async () => {
-    const box = new FakeRemote([[/cat > "\$tmp"/, { stdout: "original\n" }]]);
-    const p = new RemoteFileProvider(opener(box));
     const secret = { ...inputs, content: "passwd=MARKER-SECRET\n" };
+    const box = new FakeRemote([[fileWriteScript(secret, true), { stdout: "original\n" }]]);
+    const p = new RemoteFileProvider(opener(box));
     const { outs } = await p.create(secret);
     expect(box.calls).toHaveLength(1);
     expect(box.calls[0].stdin).toBe("passwd=MARKER-SECRET\n");
@@ -40,12 +41,12 @@ describe("RemoteFile", () => {
   });
 
   it("reads live content and mode, and reports a missing file as gone", async () => {
-    const box = new FakeRemote([[/stat -c/, { stdout: "600 root root\nchanged by hand\n" }]]);
+    const box = new FakeRemote([[fileReadScript("/etc/radvd.conf"), { stdout: "600 root root\nchanged by hand\n" }]]);
     const p = new RemoteFileProvider(opener(box));
     const read = await p.read("/etc/radvd.conf", { ...inputs, sha256: "x", hadOriginal: false });
     expect(read.props).toMatchObject({ content: "changed by hand\n", mode: "0600" });
     expect(read.inputs).not.toHaveProperty("sha256");
-    const gone = await new RemoteFileProvider(opener(new FakeRemote([[/stat -c/, { code: 3 }]]))).read("/etc/radvd.conf", inputs);
+    const gone = await new RemoteFileProvider(opener(new FakeRemote([[fileReadScript("/etc/radvd.conf"), { code: 3 }]]))).read("/etc/radvd.conf", inputs);
     expect(gone).toEqual({});
   });
 
@@ -68,7 +69,7 @@ describe("RemoteFile", () => {
   });
 
   it("fails with the box's own words when a write fails", async () => {
-    const box = new FakeRemote([[/cat > "\$tmp"/, { code: 1, stderr: "mktemp: failed to create file: Read-only file system\n" }]]);
+    const box = new FakeRemote([[fileWriteScript(inputs, true), { code: 1, stderr: "mktemp: failed to create file: Read-only file system\n" }]]);
     await expect(new RemoteFileProvider(opener(box)).create(inputs)).rejects.toThrow(
       /writing \/etc\/radvd.conf failed on root@fake.example:22 \(exit 1\): mktemp: failed to create file: Read-only file system/,
     );
@@ -86,7 +87,11 @@ describe("Sysctl", () => {
   });
 
   it("remembers the value it found and puts it back on delete", async () => {
-    const box = new FakeRemote([[/cat '\/proc\/sys/, { stdout: "0\n" }]]);
+    const key = "net.ipv6.conf.all.forwarding";
+    const box = new FakeRemote([
+      [sysctlApplyScript({ key, value: "1", persist: true }), { stdout: "0\n" }],
+      [sysctlRestoreScript({ key, previous: "0" }), {}],
+    ]);
     const p = new SysctlProvider(opener(box));
     const { inputs } = await p.check({}, { connection, key: "net.ipv6.conf.all.forwarding", value: 1 });
     expect(inputs).toMatchObject({ value: "1", persist: true });
@@ -99,9 +104,9 @@ describe("Sysctl", () => {
 
   it("treats a runtime change and a stale persisted file as drift", async () => {
     const state = { connection, key: "net.ipv6.conf.all.forwarding", value: "1", persist: true, previous: "0" };
-    const runtime = await new SysctlProvider(opener(new FakeRemote([[/cat/, { stdout: "0\n1\n" }]]))).read("k", state);
+    const runtime = await new SysctlProvider(opener(new FakeRemote([[sysctlReadScript(state.key), { stdout: "0\n1\n" }]]))).read("k", state);
     expect(runtime.props).toMatchObject({ value: "0", persist: true });
-    const file = await new SysctlProvider(opener(new FakeRemote([[/cat/, { stdout: "1\n0\n" }]]))).read("k", state);
+    const file = await new SysctlProvider(opener(new FakeRemote([[sysctlReadScript(state.key), { stdout: "1\n0\n" }]]))).read("k", state);
     expect(file.props).toMatchObject({ value: "1", persist: false });
   });
 
@@ -113,21 +118,23 @@ describe("Sysctl", () => {
 });
 
 describe("Packages", () => {
-  const answers = (installed: Record<string, string>) =>
+  // A box with apt where `missing` gets installed when asked for exactly that list, and removed when asked.
+  const answers = (installed: Record<string, string>, missing: string[]) =>
     new FakeRemote([
-      [/^if command -v apt-get/, { stdout: "apt\n" }],
-      [/dpkg-query/, () => ({ stdout: Object.entries(installed).map(([n, v]) => `${n}\t${v}\n`).join("") })],
+      [DETECT_PACKAGE_MANAGER, { stdout: "apt\n" }],
+      [queryScript("apt", Object.keys(installed).sort()), () => ({ stdout: Object.entries(installed).map(([n, v]) => `${n}\t${v}\n`).join("") })],
       [
-        /apt-get install/,
-        (script) => {
-          for (const n of ["radvd", "iptables"]) if (script.includes(`'${n}'`)) installed[n] = "1.0";
+        installScript("apt", missing),
+        () => {
+          for (const n of missing) installed[n] = "1.0";
           return {};
         },
       ],
+      [packagesRemoveScript("apt", missing), {}],
     ]);
 
   it("installs only what is missing and removes only that on delete", async () => {
-    const box = answers({ radvd: "", iptables: "1.8.9" });
+    const box = answers({ radvd: "", iptables: "1.8.9" }, ["radvd"]);
     const p = new PackagesProvider(opener(box));
     const { inputs } = await p.check({}, { connection, names: ["radvd", "iptables", "radvd"] });
     expect(inputs.names).toEqual(["iptables", "radvd"]);
@@ -140,9 +147,9 @@ describe("Packages", () => {
 
   it("names the package that cannot be installed", async () => {
     const box = new FakeRemote([
-      [/^if command -v apt-get/, { stdout: "apt\n" }],
-      [/dpkg-query/, { stdout: "no-such-pkg\t\n" }],
-      [/apt-get install/, { code: 100, stderr: "E: Unable to locate package no-such-pkg\n" }],
+      [DETECT_PACKAGE_MANAGER, { stdout: "apt\n" }],
+      [queryScript("apt", ["no-such-pkg"]), { stdout: "no-such-pkg\t\n" }],
+      [installScript("apt", ["no-such-pkg"]), { code: 100, stderr: "E: Unable to locate package no-such-pkg\n" }],
     ]);
     const p = new PackagesProvider(opener(box));
     await expect(p.create({ connection, names: ["no-such-pkg"], manager: "auto" } as never)).rejects.toThrow(
@@ -151,7 +158,7 @@ describe("Packages", () => {
   });
 
   it("fails clearly without a package manager", async () => {
-    const p = new PackagesProvider(opener(new FakeRemote([[/^if command -v apt-get/, { stdout: "\n" }]])));
+    const p = new PackagesProvider(opener(new FakeRemote([[DETECT_PACKAGE_MANAGER, { stdout: "\n" }]])));
     await expect(p.create({ connection, names: ["radvd"], manager: "auto" } as never)).rejects.toThrow(/no supported package manager on root@fake.example:22/);
   });
 
@@ -169,8 +176,10 @@ describe("Packages", () => {
 describe("Service", () => {
   it("records the state it found and restores it", async () => {
     const box = new FakeRemote([
-      [/^if \[ -d \/run\/systemd\/system \]/, { stdout: "systemd\n" }],
-      [/LoadState/, { stdout: "enabled=0 running=0\n" }],
+      [DETECT_SERVICE_MANAGER, { stdout: "systemd\n" }],
+      [statusScript("systemd", "radvd"), { stdout: "enabled=0 running=0\n" }],
+      [serviceApplyScript("systemd", "radvd", true, true, false), {}],
+      [serviceApplyScript("systemd", "radvd", false, false, false), {}],
     ]);
     const p = new ServiceProvider(opener(box));
     const { inputs } = await p.check({}, { connection, name: "radvd" });
@@ -183,7 +192,7 @@ describe("Service", () => {
   });
 
   it("restarts when the trigger changes", async () => {
-    const box = new FakeRemote();
+    const box = new FakeRemote([[serviceApplyScript("systemd", "radvd", true, true, true), {}]]);
     const p = new ServiceProvider(opener(box));
     const olds = { connection, name: "radvd", enabled: true, running: true, manager: "auto", restartTrigger: "a", usedManager: "systemd", __provider: PROVIDER_V1 };
     await p.update("radvd", olds as never, { ...olds, restartTrigger: "b" } as never);
@@ -192,10 +201,10 @@ describe("Service", () => {
 
   it("explains a failed start with the unit's own log", async () => {
     const box = new FakeRemote([
-      [/^if \[ -d \/run\/systemd\/system \]/, { stdout: "systemd\n" }],
-      [/LoadState/, { stdout: "enabled=0 running=0\n" }],
-      [/systemctl start/, { code: 1, stderr: "Job for radvd.service failed.\n" }],
-      [/journalctl/, { stdout: "radvd[12]: config file, /etc/radvd.conf, syntax error\n" }],
+      [DETECT_SERVICE_MANAGER, { stdout: "systemd\n" }],
+      [statusScript("systemd", "radvd"), { stdout: "enabled=0 running=0\n" }],
+      [serviceApplyScript("systemd", "radvd", true, true, false), { code: 1, stderr: "Job for radvd.service failed.\n" }],
+      [diagnoseScript("systemd", "radvd"), { stdout: "radvd[12]: config file, /etc/radvd.conf, syntax error\n" }],
     ]);
     await expect(new ServiceProvider(opener(box)).create({ connection, name: "radvd", enabled: true, running: true, manager: "auto", restartTrigger: "" })).rejects.toThrow(
       /service radvd on root@fake.example:22 could not be started \(systemd\): Job for radvd.service failed.\n.*syntax error/s,
@@ -203,9 +212,13 @@ describe("Service", () => {
   });
 
   it("refuses an unknown service manager and a missing service", async () => {
-    const none = new ServiceProvider(opener(new FakeRemote([[/^if \[ -d/, { stdout: "" }]])));
+    const none = new ServiceProvider(opener(new FakeRemote([[DETECT_SERVICE_MANAGER, { stdout: "" }]])));
     await expect(none.create({ connection, name: "radvd", enabled: true, running: true, manager: "auto", restartTrigger: "" })).rejects.toThrow(/no supported service manager/);
-    const missing = new ServiceProvider(opener(new FakeRemote([[/^if \[ -d/, { stdout: "sysv\n" }], [/exit 3/, { code: 3 }]])));
+    const sysvBox = new FakeRemote([
+      [DETECT_SERVICE_MANAGER, { stdout: "sysv\n" }],
+      [statusScript("sysv", "gw6c"), { code: 3 }],
+    ]);
+    const missing = new ServiceProvider(opener(sysvBox));
     await expect(missing.create({ connection, name: "gw6c", enabled: true, running: true, manager: "auto", restartTrigger: "" })).rejects.toThrow(/service gw6c does not exist/);
   });
 
@@ -222,9 +235,12 @@ describe("CronEntry", () => {
   });
 
   it("writes the marker and the line, and reads them back", async () => {
-    const box = new FakeRemote([[/found\{print;exit\}/, { stdout: "0 * * * * /sbin/pidof gw6c >/dev/null || systemctl restart gw6c\n" }]]);
-    const p = new CronEntryProvider(opener(box));
     const entry = { connection, name: "gw6c-watchdog", schedule: "0 * * * *", command: "/sbin/pidof gw6c >/dev/null || systemctl restart gw6c", user: "root" };
+    const box = new FakeRemote([
+      [cronInstallScript(entry), {}],
+      [cronReadScript(entry), { stdout: "0 * * * * /sbin/pidof gw6c >/dev/null || systemctl restart gw6c\n" }],
+    ]);
+    const p = new CronEntryProvider(opener(box));
     await p.create(entry);
     expect(box.transcript).toContain("'# ipv6gw:gw6c-watchdog'");
     const read = await p.read("root:gw6c-watchdog", entry);
@@ -249,7 +265,10 @@ describe("RemoteCommand", () => {
   });
 
   it("passes stdin and reports the effect gone when the probe fails", async () => {
-    const box = new FakeRemote([[/^test -x/, { code: 1 }]]);
+    const box = new FakeRemote([
+      ["make install", {}],
+      ["test -x /usr/local/gw6c/bin/gw6c", { code: 1 }],
+    ]);
     const p = new RemoteCommandProvider(opener(box));
     const { outs } = await p.create({ ...base, stdin: "s3cret", present: "test -x /usr/local/gw6c/bin/gw6c" });
     expect(box.calls[0]).toEqual({ script: "make install", stdin: "s3cret" });
