@@ -257,7 +257,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
           gateway: conn,
           lanInterface,
           lanPrefix,
-          tunnel: { kind: s.tunnel.kind, interface: tunnel.interface, process: tunnel.process },
+          tunnel: { kind: s.tunnel.kind, interface: tunnel.interface, running: tunnel.running },
           clients: clients.map(([client, c, made]) => ({ name: client, connection: c.connection, interface: c.interface, expectedAddress: made.expectedAddress })),
           outside: s.checks.outside,
           outsidePingAllowed: s.firewall.icmpv6,

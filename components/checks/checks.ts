@@ -9,7 +9,7 @@ import { ConnectionArgs } from "../host/connection";
 import { interfaceAddress } from "../net/ipv6";
 import { parseArgs } from "../problems";
 import { host, httpUrl, ifname, inputOf, port, processName, slug, strictObject } from "../schema-kit";
-import { Probe, forwardingOn, hasAddress, httpGet, interfaceUp, noPing, ping, running, tcpAdmProhibited, wireguardHandshake } from "./probes";
+import { Probe, unitActive, forwardingOn, hasAddress, httpGet, interfaceUp, noPing, ping, running, tcpAdmProhibited, wireguardHandshake } from "./probes";
 import { ProbeResult, SiteProbe } from "./site-probe";
 
 /** What a site's owner says about the checklist (the stack file's `checks`, less the outside box's connection). */
@@ -23,7 +23,11 @@ export const checksArgsSchema = strictObject({
   gateway: inputOf<ConnectionArgs>("the gateway's connection"),
   lanInterface: ifname,
   lanPrefix: inputOf<string>("the LAN /64"),
-  tunnel: strictObject({ kind: z.enum(["wireguard", "gw6c", "sit6in4"]), interface: ifname, process: processName }),
+  tunnel: strictObject({
+    kind: z.enum(["wireguard", "gw6c", "sit6in4"]),
+    interface: ifname,
+    running: z.union([strictObject({ process: processName }), strictObject({ unit: processName })]),
+  }),
   radvdProcess: processName.default("radvd").describe("the process advertising the LAN prefix: radvd, started by us or by gw6c"),
   clients: z
     .array(strictObject({ name: slug, connection: inputOf<ConnectionArgs>("the client's connection"), interface: ifname, expectedAddress: inputOf<string>("its expected SLAAC address") }))
@@ -50,7 +54,9 @@ export function siteProbes(
   const probes: Probe[] = [
     { name: "gateway: IPv6 forwarding on", on: "gateway", script: forwardingOn, retrySeconds: 0 },
     { name: `gateway: tunnel ${a.tunnel.interface} up`, on: "gateway", script: interfaceUp(a.tunnel.interface), retrySeconds: 30 },
-    { name: `gateway: ${a.tunnel.process} running`, on: "gateway", script: running(a.tunnel.process), retrySeconds: 30 },
+    "process" in a.tunnel.running
+      ? { name: `gateway: ${a.tunnel.running.process} running`, on: "gateway", script: running(a.tunnel.running.process), retrySeconds: 30 }
+      : { name: `gateway: ${a.tunnel.running.unit} active`, on: "gateway", script: unitActive(a.tunnel.running.unit), retrySeconds: 30 },
   ];
   if (a.tunnel.kind === "wireguard") probes.push({ name: "gateway: WireGuard handshake with the far end", on: "gateway", script: wireguardHandshake(a.tunnel.interface), retrySeconds: 30 });
   probes.push(

@@ -19,6 +19,8 @@ const orFail = (message: string, extra = ""): string => `|| { echo ${shq(message
 
 export const running = (process: string): string => `pidof ${shq(process)} >/dev/null ${orFail(`${process} is not running`)}`;
 
+export const unitActive = (unit: string): string => `systemctl is-active --quiet ${shq(unit)} ${orFail(`${unit} is not active`)}`;
+
 export const interfaceUp = (ifname: string): string =>
   `ip link show dev ${shq(ifname)} 2>/dev/null | grep -q 'state UP\\|state UNKNOWN\\|,UP' ${orFail(`${ifname} is missing or down`)}`;
 

@@ -5,8 +5,8 @@
 // what they test) change, so a converged stack previews no changes.
 
 import * as pulumi from "@pulumi/pulumi";
-import { ConnectionArgs, Connection } from "../host/connection";
-import { Clock, RemoteOpener, UNKNOWN, containsUnknown, providerChanged, realClock, sameValue, sshOpener } from "../host/provider-kit";
+import { ConnectionArgs, Connection, connectionSchema } from "../host/connection";
+import { Clock, RemoteOpener, UNKNOWN, containsUnknown, providerChanged, zodFailures, realClock, sameValue, sshOpener } from "../host/provider-kit";
 import { lastLines } from "../host/remote";
 import { Probe } from "./probes";
 
@@ -35,6 +35,13 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
     const failures: { property: string; reason: string }[] = [];
     // At preview the probes (built from a prefix the tunnel learns) or a connection may be unknown: check what is known.
     // The boxes' names are the connections' keys, known even when a connection is not.
+    if (news.connections !== UNKNOWN && news.connections && typeof news.connections === "object") {
+      for (const [box, c] of Object.entries(news.connections as Record<string, unknown>)) {
+        if (containsUnknown(c)) continue;
+        const parsed = connectionSchema().safeParse(c);
+        if (!parsed.success) failures.push(...zodFailures(parsed.error).map((f) => ({ property: `connections.${box}.${f.property}`, reason: f.reason })));
+      }
+    }
     if (news.probes === UNKNOWN || news.connections === UNKNOWN || !Array.isArray(news.probes)) return { inputs: news, failures };
     const connections = (news.connections ?? {}) as Record<string, unknown>;
     for (const p of news.probes as (Probe | typeof UNKNOWN)[]) {

@@ -12,7 +12,8 @@ export function keyValueFileSchema() {
   const key = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not a shell variable name");
   return z.object({
     path: z.string().regex(/^\/[^\0]*[^/]$/, "must be an absolute file path"),
-    set: z.record(key, z.string().regex(/^[^\n'"\\$`]*$/, "must be one line without quotes, backslashes, $ or `")).default({}),
+    // Written unquoted into files a shell sources (ifcfg): only characters that are inert in a shell word.
+    set: z.record(key, z.string().regex(/^[A-Za-z0-9_.,:/@%+=-]*$/, "must be letters, digits and _ . , : / @ % + = - only (the file is sourced by sh, unquoted)")).default({}),
     remove: z.array(key).default([]),
   });
 }

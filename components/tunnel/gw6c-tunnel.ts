@@ -268,7 +268,7 @@ function buildGw6cTunnel(parent: pulumi.ComponentResource, name: string, a: Pars
     lanPrefix: prefix,
     ownsRadvd: router,
     ownsLanAddress: router,
-    process: "gw6c",
+    running: { process: "gw6c" },
     service,
   };
 }

@@ -95,7 +95,7 @@ function buildSit6in4Tunnel(parent: pulumi.ComponentResource, name: string, a: P
     { connection: conn, name: `ipv6gw-${ifname}`, restartTrigger: pulumi.all([file.sha256, unit.sha256]).apply((h) => h.join(",")) },
     childOf(parent, opts, ...deps),
   );
-  return routedPrefixTunnel({ interface: ifname, routedPrefix: a.routedPrefix, lanPrefix: a.lanPrefix, process: `ipv6gw-${ifname}`, service });
+  return routedPrefixTunnel({ interface: ifname, routedPrefix: a.routedPrefix, lanPrefix: a.lanPrefix, running: { unit: `ipv6gw-${ifname}` }, service });
 
 }
 

@@ -9,6 +9,9 @@ import { Service } from "../host/service";
 import { subnet } from "../net/ipv6";
 import { Problem, problem } from "../problems";
 
+/** A process by name, or a systemd unit (a oneshot unit such as wg-quick@ has no process to find). */
+export type Running = { readonly process: string } | { readonly unit: string };
+
 export interface TunnelOutputs {
   /** The tunnel's interface on the gateway ("wg0", "tun", "he-ipv6"). */
   readonly interface: string;
@@ -20,8 +23,8 @@ export interface TunnelOutputs {
   readonly ownsRadvd: boolean;
   /** True when the tunnel client puts <prefix>::1 on the LAN interface itself (gw6c router mode). */
   readonly ownsLanAddress: boolean;
-  /** The name of the process or unit that must be running, for the checks. */
-  readonly process: string;
+  /** What must be running for the tunnel to be up, for the checks: a process (pidof) or a systemd unit (is-active). */
+  readonly running: Running;
   /** The running tunnel; what depends on the tunnel depends on this. */
   readonly service: Service;
 }
@@ -45,14 +48,14 @@ export abstract class Tunnel extends pulumi.ComponentResource {
  * 6in4): the LAN gets the prefix's first /64 unless told otherwise, and we
  * run radvd and the LAN address ourselves.
  */
-export function routedPrefixTunnel(p: { interface: string; routedPrefix: string; lanPrefix?: string; process: string; service: Service }): TunnelOutputs {
+export function routedPrefixTunnel(p: { interface: string; routedPrefix: string; lanPrefix?: string; running: Running; service: Service }): TunnelOutputs {
   return {
     interface: p.interface,
     prefix: pulumi.output(p.routedPrefix),
     lanPrefix: pulumi.output(p.lanPrefix ?? subnet(p.routedPrefix, 0, 64)),
     ownsRadvd: false,
     ownsLanAddress: false,
-    process: p.process,
+    running: p.running,
     service: p.service,
   };
 }

@@ -75,7 +75,7 @@ function buildWireguardTunnel(parent: pulumi.ComponentResource, name: string, a:
     { connection: conn, name: `wg-quick@${ifname}`, restartTrigger: pulumi.all(files.map((f) => f.sha256)).apply((h) => h.join(",")) },
     childOf(parent, opts, ...files),
   );
-  return routedPrefixTunnel({ interface: ifname, routedPrefix: a.routedPrefix, lanPrefix: a.lanPrefix, process: userspace ? "wireguard-go" : `wg-quick@${ifname}`, service });
+  return routedPrefixTunnel({ interface: ifname, routedPrefix: a.routedPrefix, lanPrefix: a.lanPrefix, running: userspace ? { process: "wireguard-go" } : { unit: `wg-quick@${ifname}` }, service });
 
 }
 

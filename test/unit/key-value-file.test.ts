@@ -134,4 +134,9 @@ describe("KeyValueFile", () => {
     expect(failures.map((f) => f.property).sort()).toEqual(["remove.0", "set.IPV6-INIT", "set.IPV6_DEFAULTDEV"]);
     expect(remote.calls).toEqual([]);
   });
+
+  it.each(["a b", "x;reboot", "x|y", "x&y", "<x", "(x)", "x\ty"])("refuses the value %j, which a sourcing shell would split or run", async (value) => {
+    const { failures } = await new KeyValueFileProvider(opener(new FakeRemote())).check({}, { connection, path: "/etc/sysconfig/network", set: { A: value }, remove: [] });
+    expect(failures.map((f) => f.property)).toEqual(["set.A"]);
+  });
 });

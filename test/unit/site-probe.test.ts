@@ -14,7 +14,7 @@ describe("siteProbes (planner)", () => {
     pingTarget: "2001:db8:ffff::1",
     lanInterface: "eth1",
     lanPrefix: "2001:db8:8888::/64",
-    tunnel: { kind: "wireguard" as const, interface: "wg0", process: "wireguard-go" },
+    tunnel: { kind: "wireguard" as const, interface: "wg0", running: { process: "wireguard-go" } },
     radvdProcess: "radvd",
     outsidePingAllowed: false,
     clients: [
@@ -49,8 +49,8 @@ describe("siteProbes (planner)", () => {
   });
 
   it.each([
-    ["a gw6c site: no handshake probe", { tunnel: { kind: "gw6c" as const, interface: "tun", process: "gw6c" } }, ["gateway: tunnel tun up", "gateway: gw6c running"], "WireGuard"],
-    ["a 6in4 site: no handshake probe", { tunnel: { kind: "sit6in4" as const, interface: "he-ipv6", process: "ipv6gw-he-ipv6" } }, ["gateway: tunnel he-ipv6 up"], "WireGuard"],
+    ["a gw6c site: no handshake probe", { tunnel: { kind: "gw6c" as const, interface: "tun", running: { process: "gw6c" } } }, ["gateway: tunnel tun up", "gateway: gw6c running"], "WireGuard"],
+    ["a 6in4 site: no handshake probe", { tunnel: { kind: "sit6in4" as const, interface: "he-ipv6", running: { unit: "ipv6gw-he-ipv6" } } }, ["gateway: tunnel he-ipv6 up", "gateway: ipv6gw-he-ipv6 active"], "WireGuard"],
     ["no outside box: no outside probes", {}, ["c1: ping6 2001:db8:ffff::1"], "outside:"],
     ["no URL: no fetches", {}, ["c2: ping6 2001:db8:ffff::1"], "fetches"],
   ])("plans %s", (_what, change, present, absent) => {
@@ -208,5 +208,17 @@ describe("SiteProbe provider", () => {
     const { failures } = await provider.check({}, { ...news, triggers: [] });
     expect(failures).toEqual(reasons.map((reason) => ({ property: "probes", reason })));
     expect(boxes).toEqual({});
+  });
+});
+
+describe("SiteProbe check of its connections", () => {
+  it("names a known connection's problem with the box it belongs to, and leaves unknown ones alone", async () => {
+    const { SiteProbeProvider } = await import("../../components/checks/site-probe");
+    const { UNKNOWN } = await import("../../components/host/provider-kit");
+    const provider = new SiteProbeProvider(async () => {
+      throw new Error("check must not contact a box");
+    });
+    const { failures } = await provider.check({}, { connections: { gateway: { host: "192.0.2.1", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx" }, c1: UNKNOWN }, probes: UNKNOWN, triggers: [] });
+    expect(failures).toEqual([expect.objectContaining({ property: "connections.gateway.hostKey" })]);
   });
 });
