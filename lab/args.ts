@@ -10,21 +10,31 @@ export type Command =
   | { readonly verb: "reset" }
   | { readonly verb: "status" }
   | { readonly verb: "ssh"; readonly box: BoxName; readonly user: string; readonly command: readonly string[] }
-  | { readonly verb: "exec"; readonly box: BoxName; readonly command: readonly string[] };
+  | { readonly verb: "exec"; readonly box: BoxName; readonly command: readonly string[] }
+  | { readonly verb: "restart"; readonly box: BoxName; readonly hard: boolean }
+  | { readonly verb: "isp"; readonly action: IspAction };
+
+export type IspAction = "renumber" | "dhcp-stop" | "dhcp-start";
 
 export const USAGE = `Usage: npm run lab -- <verb> [options]
 
-  up [--scenario direct|nat]   boot the lab (default scenario: direct); idempotent
+  up [--scenario direct|nat|native]
+                               boot the lab (default scenario: direct); idempotent
   down                         stop every box, remove namespaces, links, mounts and state
   reset                        back to blank boxes (fresh overlays, same scenario), no rebuild
   status                       scenario, and for each box: running, sshd answering
+  restart <box> [--hard]       reboot one box keeping its disk, in a fresh network namespace
+                               (kernel state lost); --hard: power loss, no shutdown
+  isp renumber                 native: the ISP delegates a different prefix from now on;
+                               the gw's next renew or rebind gets it, the old one with lifetime 0
+  isp dhcp stop|start          native: take isp's DHCPv6 server (Kea) away, and back
   ssh <box> [--user U] [-- command...]
                                ssh into a box with the lab key and pinned host key
                                (users: root, admin with passwordless sudo, nosudo)
   exec <box> -- <command...>   run a command inside a box (as root, no ssh); exit code passed through
   help                         this text
 
-Boxes: ${BOX_NAMES.join(", ")} (natbox only in the nat scenario).
+Boxes: ${BOX_NAMES.join(", ")} (natbox only in the nat scenario, c3 only in native).
 Caches: \${IPV6GW_CACHE:-\${XDG_CACHE_HOME:-~/.cache}/ipv6gw}/lab; state: \${IPV6GW_LAB_DIR:-/var/lib/ipv6gw-lab} (lab.json).`;
 
 function parseBox(verb: string, name: string | undefined): BoxName {
@@ -83,7 +93,24 @@ export function parseArgs(argv: readonly string[]): Command {
       if (!/^[a-z_][a-z0-9_-]*$/.test(user)) throw usageError(`lab ssh: '${user}' is not a user name`);
       return { verb: "ssh", box, user, command: rest.slice(i + 1) };
     }
+    case "restart": {
+      const box = parseBox("restart", rest[0]);
+      let hard = false;
+      for (const a of rest.slice(1)) {
+        if (a === "--hard") hard = true;
+        else throw usageError(`lab restart: unexpected argument '${a}'; the only option is --hard`);
+      }
+      return { verb: "restart", box, hard };
+    }
+    case "isp": {
+      const [what, action, ...more] = rest;
+      if (what === "renumber" && action === undefined) return { verb: "isp", action: "renumber" };
+      if (what === "dhcp" && (action === "stop" || action === "start") && more.length === 0) {
+        return { verb: "isp", action: action === "stop" ? "dhcp-stop" : "dhcp-start" };
+      }
+      throw usageError(`lab isp: expected 'isp renumber', 'isp dhcp stop' or 'isp dhcp start', got '${["isp", ...rest].join(" ")}'`);
+    }
     default:
-      throw usageError(`lab: unknown verb '${verb}'; use one of: up, down, reset, status, ssh, exec, help`);
+      throw usageError(`lab: unknown verb '${verb}'; use one of: up, down, reset, status, restart, isp, ssh, exec, help`);
   }
 }

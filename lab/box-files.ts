@@ -1,6 +1,9 @@
 // What makes one box itself: the files the lab writes into its fresh overlay
 // before it boots (hostname, machine-id, host key, authorized keys, the
 // services it runs). Pure: returns the files, writes nothing.
+import { epochPool } from "./delegation";
+import { KEA_CONFIG_FILE, renderKeaConfig } from "./kea-config";
+import { renderIspRadvdConfig } from "./isp-radvd-config";
 import { WireguardKeys } from "./keys";
 import { LAB_USERS, SERVICE_UNITS } from "./recipe";
 import { BoxPlan, LabPlan } from "./topology";
@@ -76,6 +79,10 @@ export function boxFiles(box: BoxPlan, plan: LabPlan, input: BoxFilesInput): { f
   if (box.services.includes("wireguard")) {
     files.push(rootFile("/etc/wireguard/wg0.conf", ispWireguardConfig(plan, input.wireguard), 0o600));
   }
+  if (box.services.includes("dhcp6") && plan.native) {
+    files.push(rootFile(KEA_CONFIG_FILE, renderKeaConfig({ native: plan.native, pool: epochPool(plan.native, 0), epoch: 0 })));
+  }
+  if (box.services.includes("radvd") && plan.native) files.push(rootFile("/etc/radvd.conf", renderIspRadvdConfig(plan.native)));
   const symlinks = box.services.map((s) => ({
     path: `/etc/systemd/system/multi-user.target.wants/${SERVICE_UNITS[s].unit}`,
     target: SERVICE_UNITS[s].target,

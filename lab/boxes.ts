@@ -118,15 +118,24 @@ export async function startBox(
     merged: bp.root,
   });
   writeBoxFiles(bp.root, files.files, files.symlinks);
+  return bootBox(paths, box, trees.repo, log, "w");
+}
 
+/**
+ * Boots the box's root as it is (its overlay mounted: the box's disk) with
+ * systemd-nspawn in the box's network namespace; resolves once its systemd
+ * runs. `consoleMode` "a" keeps the console log of earlier boots.
+ */
+export async function bootBox(paths: LabPaths, box: BoxPlan, repo: string, log: (line: string) => void, consoleMode: "w" | "a"): Promise<StartedBox> {
+  const bp = boxPaths(paths, box.name);
   const nspawnArgs = bootArgs({
     root: bp.root,
     machine: box.name,
     netnsPath: `/run/netns/${box.netns}`,
-    bindRo: [[trees.repo, APT_REPO_MOUNT]],
+    bindRo: [[repo, APT_REPO_MOUNT]],
     bind: ["/dev/net/tun"],
   });
-  const out = fs.openSync(bp.console, "w");
+  const out = fs.openSync(bp.console, consoleMode);
   const cgroups = prepareBoxCgroups(box.name);
   if (cgroups.warning) log(`warning: ${cgroups.warning}`);
   const { cmd, args } = inCgroups(cgroups.dirs, "systemd-nspawn", nspawnArgs);
@@ -205,6 +214,45 @@ async function removeBoxCgroups(box: string): Promise<string[]> {
     if (problems.length === 0 || Date.now() > deadline) return problems.map((p) => `box ${box}: ${p}`);
     await sleep(50);
   }
+}
+
+/** How `lab restart` stops a box: its systemd shuts down, or the power goes. */
+export type HaltMode = "clean" | "hard";
+
+/**
+ * Stops a running box and leaves its disk (the mounted overlay) as it is:
+ * "clean" sends its nspawn SIGTERM, which has the container's systemd shut
+ * down (SIGKILL after `cleanTimeoutMs`, reported as not clean); "hard"
+ * SIGKILLs the container's PID 1 at once, so nothing in it runs another
+ * instruction. The caller takes the box's links down first for "hard".
+ * Removes the box's cgroups. Resolves with whether the shutdown was clean.
+ */
+export async function haltBox(paths: LabPaths, box: string, mode: HaltMode, cleanTimeoutMs: number): Promise<{ clean: boolean }> {
+  const bp = boxPaths(paths, box);
+  const pid = readPidFile(bp.pidFile);
+  if (!pid || !isAlive(pid) || !isOurNspawn(pid, bp.root)) throw new LabError(`box ${box}: its systemd-nspawn is not running; run 'npm run lab -- up'`);
+  const leader = leaderPid(pid);
+  let clean = mode === "clean";
+  if (mode === "hard") {
+    if (leader) signal(leader, "SIGKILL");
+  } else {
+    signal(pid, "SIGTERM");
+  }
+  if (!(await waitGone(pid, mode === "clean" ? cleanTimeoutMs : 5_000))) {
+    clean = false;
+    if (leader) signal(leader, "SIGKILL");
+    signal(pid, "SIGKILL");
+    if (!(await waitGone(pid, 5_000))) throw new LabError(`box ${box}: systemd-nspawn pid ${pid} does not exit after SIGKILL`);
+  }
+  const orphan = orphanLeader(bp.leaderFile);
+  if (orphan) {
+    signal(orphan, "SIGKILL");
+    if (!(await waitGone(orphan, 5_000))) throw new LabError(`box ${box}: container pid ${orphan} does not exit after SIGKILL`);
+  }
+  removePropagateDir(box);
+  const problems = await removeBoxCgroups(box);
+  if (problems.length > 0) throw new LabError(`box ${box}: cannot remove its cgroups:\n  ${problems.join("\n  ")}`);
+  return { clean };
 }
 
 /**

@@ -4,7 +4,9 @@ import { spawn } from "child_process";
 import { Command, parseArgs, USAGE } from "./args";
 import { LabError } from "./errors";
 import { execInteractive } from "./exec";
+import { ispDhcp, ispRenumber } from "./isp";
 import { down, reset, status, up } from "./lab";
+import { restart } from "./restart";
 import { labPaths, LabPaths } from "./paths";
 import { assertPrereqs, searchPath } from "./prereqs";
 import { sshCommand } from "./ssh";
@@ -46,6 +48,13 @@ async function main(command: Command, paths: LabPaths): Promise<number> {
       return 0;
     case "status":
       return status(paths, log);
+    case "restart":
+      await restart(paths, command.box, { hard: command.hard }, log);
+      return 0;
+    case "isp":
+      if (command.action === "renumber") await ispRenumber(paths, log);
+      else await ispDhcp(paths, command.action === "dhcp-stop" ? "stop" : "start", log);
+      return 0;
     case "exec":
       return execInteractive(paths, command.box, command.command);
     case "ssh":

@@ -5,11 +5,18 @@ import * as path from "path";
 import { LabError } from "./errors";
 import { execCapture, ExecResult } from "./exec";
 import { labPaths, LabPaths } from "./paths";
+import { searchPath } from "./prereqs";
+import { ProbeLoop, ProbeTarget, startProbeLoop } from "./probes";
+import { restart, RestartReport } from "./restart";
 import { sshCommand } from "./ssh";
 import { LabJson, LabJsonBox, readLabJson } from "./state";
+import { BoxName, isBoxName } from "./topology";
 
 export type { ExecResult } from "./exec";
-export type { LabJson, LabJsonBox } from "./state";
+export type { LabJson, LabJsonBox, LabJsonNative } from "./state";
+export type { ProbeLoop, ProbeResult, ProbeTarget } from "./probes";
+export type { RestartReport } from "./restart";
+export { parseLabJson } from "./lab-json";
 
 /** The repository root (where package.json and lab/ live). */
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -72,4 +79,27 @@ export function runLabCli(args: readonly string[], opts: { viaNpm?: boolean; tim
   });
   if (r.error) throw r.error;
   return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Reboots one box as `npm run lab -- restart <box> [--hard]` does, in this
+ * process, so the caller's own timers (a probe loop) keep running meanwhile.
+ * Resolves when the box is ready again (as after `up`), with when each step
+ * happened; lab.json then holds its new PIDs.
+ */
+export async function restartBox(box: string, opts: { hard?: boolean } = {}, log: (line: string) => void = () => undefined): Promise<RestartReport> {
+  if (!isBoxName(box)) throw new LabError(`restartBox: unknown box '${box}'`);
+  // The lab's host tools live in sbin, which a test runner's PATH may lack.
+  process.env.PATH = searchPath().join(":");
+  return restart(labPaths(), box as BoxName, opts, log);
+}
+
+/**
+ * Starts probing `targets` from inside `box` (TCP connects and pings, every
+ * `intervalMs`, 200 by default, each attempt recorded with its start time);
+ * `stop()` returns the results. It ends by itself after `maxSeconds` (600).
+ */
+export function startProbes(box: string, targets: readonly ProbeTarget[], opts: { intervalMs?: number; maxSeconds?: number } = {}): ProbeLoop {
+  process.env.PATH = searchPath().join(":");
+  return startProbeLoop(labPaths(), box, targets, opts);
 }

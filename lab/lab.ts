@@ -18,7 +18,8 @@ import { ensureTrees } from "./trees";
 
 export type Log = (line: string) => void;
 
-const SSH_WAIT_MS = 60_000;
+/** How long up, reset and restart wait for a box to be ready. */
+export const SSH_WAIT_MS = 60_000;
 
 /** What of the lab exists on the host right now, whatever lab.json says. */
 export interface Leftovers {
@@ -121,9 +122,13 @@ export interface BoxHealth {
   readonly detail: string;
 }
 
-/** The systemd units of a box's lab services, which must be active for the box to count as up. */
-function serviceUnits(box: BoxPlan | undefined): string[] {
-  return (box?.services ?? []).map((s) => SERVICE_UNITS[s].unit);
+/**
+ * The systemd units of a box's lab services, which must be active for the box
+ * to count as up; isp's DHCPv6 server not while `isp dhcp stop` holds it down.
+ */
+export function boxReadinessUnits(box: BoxPlan | undefined, lab?: LabJson): string[] {
+  const dhcpStopped = lab?.native?.dhcpServer.running === false;
+  return (box?.services ?? []).filter((s) => !(s === "dhcp6" && dhcpStopped)).map((s) => SERVICE_UNITS[s].unit);
 }
 
 export async function health(paths: LabPaths, lab: LabJson): Promise<BoxHealth[]> {
@@ -132,7 +137,7 @@ export async function health(paths: LabPaths, lab: LabJson): Promise<BoxHealth[]
     Object.entries(lab.boxes).map(async ([box, b]) => {
       const running = isAlive(b.pid) && isOurNspawn(b.pid, boxPaths(paths, box).root);
       if (!running) return { box, running, ready: false, detail: `systemd-nspawn pid ${b.pid} is not running` };
-      const units = serviceUnits(plan.boxes.find((p) => p.name === box));
+      const units = boxReadinessUnits(plan.boxes.find((p) => p.name === box), lab);
       const probe = await sshProbe(paths, { host: b.host, port: b.port, viaNetns: b.viaNetns }, units);
       return { box, running, ready: probe.code === 0, detail: probe.code === 0 ? "" : probe.stderr };
     }),
@@ -168,7 +173,7 @@ async function bringUp(paths: LabPaths, scenario: Scenario, log: Log, start: num
   );
 
   log("waiting for every box's sshd to accept the lab key, its boot to finish and its lab services to run");
-  const waits = await Promise.all(plan.boxes.map(async (b) => ({ b, r: await waitForSsh(paths, b.ssh, serviceUnits(b), SSH_WAIT_MS) })));
+  const waits = await Promise.all(plan.boxes.map(async (b) => ({ b, r: await waitForSsh(paths, b.ssh, boxReadinessUnits(b), SSH_WAIT_MS) })));
   const failed = waits.filter((w) => !w.r.ok);
   if (failed.length > 0) {
     const details = failed.map((w) => {
@@ -205,8 +210,18 @@ export async function up(paths: LabPaths, scenario: Scenario, log: Log): Promise
   const start = Date.now();
   const release = acquireLock(paths, "up");
   try {
-    const current = readLabJson(paths);
-    if (current) {
+    let current: LabJson | undefined;
+    let unreadable = false;
+    try {
+      current = readLabJson(paths);
+    } catch (err) {
+      if (!(err instanceof LabError)) throw err;
+      log(`cannot use lab.json, so restarting the lab: ${err.message}`);
+      unreadable = true;
+    }
+    if (unreadable) {
+      await tearDown(paths, log);
+    } else if (current) {
       if (current.scenario !== scenario) {
         throw new LabError(
           `lab up: the lab is already up with scenario '${current.scenario}', not '${scenario}'. ` +

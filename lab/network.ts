@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import { mountPoints } from "./mounts";
 import { check, run } from "./run";
-import { allHostLinkNames, allNetnsNames, BoxPlan, LabPlan } from "./topology";
+import { allHostLinkNames, allNetnsNames, BoxPlan, LabPlan, parkingNetnsFor } from "./topology";
 
 const NETNS_DIR = "/run/netns";
 
@@ -64,7 +64,7 @@ function boxInterfaceCommands(box: BoxPlan): string[] {
   }
   for (const r of box.routes) {
     const to = r.to === "default" ? (r.family === 6 ? "::/0" : "0.0.0.0/0") : r.to;
-    lines.push(`route add ${to} via ${r.via}`);
+    lines.push(`route add ${to} via ${r.via}${r.dev ? ` dev ${r.dev}` : ""}`);
   }
   return lines;
 }
@@ -118,16 +118,45 @@ export async function setupNetwork(plan: LabPlan): Promise<void> {
   for (const l of plan.links) if (l.kind === "bridge-port") hostUp.push(`link set ${l.hostSide} master ${l.bridge} up`);
   await ipBatch("attaching the lab's links to its bridges", hostUp);
 
-  await Promise.all(
-    plan.boxes.map(async (b) => {
-      const conf: Record<string, string> = {};
-      for (const i of b.interfaces) {
-        for (const [k, v] of Object.entries(i.ipv6Conf ?? {})) conf[`net.ipv6.conf.${i.name}.${k}`] = v;
-      }
-      await netnsSysctl(b.netns, conf);
-      await ipBatch(`configuring ${b.name}'s interfaces in ${b.netns}`, boxInterfaceCommands(b), b.netns);
-    }),
-  );
+  await Promise.all(plan.boxes.map(configureBoxInterfaces));
+}
+
+/** Per-interface sysctls, addresses, links up and routes of a box, in its namespace. */
+async function configureBoxInterfaces(b: BoxPlan): Promise<void> {
+  const conf: Record<string, string> = {};
+  for (const i of b.interfaces) {
+    for (const [k, v] of Object.entries(i.ipv6Conf ?? {})) conf[`net.ipv6.conf.${i.name}.${k}`] = v;
+  }
+  await netnsSysctl(b.netns, conf);
+  await ipBatch(`configuring ${b.name}'s interfaces in ${b.netns}`, boxInterfaceCommands(b), b.netns);
+}
+
+/** Takes a box's interfaces down at once (what a power loss does to its links). */
+export async function boxLinksDown(box: BoxPlan): Promise<void> {
+  await ipBatch(`taking ${box.name}'s links down`, box.interfaces.map((i) => `link set ${i.name} down`), box.netns);
+}
+
+/**
+ * Gives a stopped box a fresh network namespace, wired as setupNetwork wires
+ * it: the same veth ends (so the peers, bridge ports and MACs stay as they
+ * are) move into a new namespace with the plan's sysctls, addresses and
+ * routes. Everything else the old namespace held (addresses, routes,
+ * sysctls, firewall rules, conntrack) goes with it, as a reboot loses it.
+ * The ends wait in a parking namespace meanwhile; moving an interface resets
+ * its per-interface settings to the new namespace's defaults.
+ */
+export async function renewBoxNetns(box: BoxPlan): Promise<void> {
+  const parking = parkingNetnsFor(box.name);
+  const names = box.interfaces.map((i) => i.name);
+  if ((await existingNetns()).includes(parking)) await check(`removing ${parking}`, "ip", ["netns", "del", parking]);
+  await ipBatch(`making ${parking}`, [`netns add ${parking}`]);
+  await ipBatch(`parking ${box.name}'s links in ${parking}`, names.map((n) => `link set ${n} netns ${parking}`), box.netns);
+  await check(`removing ${box.name}'s old namespace ${box.netns}`, "ip", ["netns", "del", box.netns]);
+  await ipBatch(`making ${box.name}'s fresh namespace ${box.netns}`, [`netns add ${box.netns}`]);
+  await netnsSysctl(box.netns, box.sysctls);
+  await ipBatch(`moving ${box.name}'s links into ${box.netns}`, names.map((n) => `link set ${n} netns ${box.netns}`), parking);
+  await check(`removing ${parking}`, "ip", ["netns", "del", parking]);
+  await configureBoxInterfaces(box);
 }
 
 /** Deletes every lab link and namespace that exists; returns what could not be deleted. */

@@ -32,6 +32,8 @@ export const TOOLS_BY_VERB: Readonly<Record<string, readonly Tool[]>> = {
   exec: [T("nsenter", "util-linux")],
   ssh: [T("ssh", "openssh-client"), T("ip", "iproute2")],
   status: [T("ssh", "openssh-client"), T("ip", "iproute2")],
+  restart: [T("systemd-nspawn", "systemd-container"), T("ip", "iproute2"), T("ssh", "openssh-client"), T("nsenter", "util-linux"), T("sysctl", "procps")],
+  isp: [T("nsenter", "util-linux")],
 };
 
 /** Directories searched for commands, besides $PATH (sbin may be missing from it). */

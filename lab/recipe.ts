@@ -28,8 +28,14 @@ export const BASE_PACKAGES = [
   "less",
 ] as const;
 
-/** Preinstalled in the infra layer that isp, outside and natbox boot from. */
-export const INFRA_PACKAGES = ["wireguard-go", "wireguard-tools", "iptables", "busybox"] as const;
+/**
+ * Preinstalled in the infra layer that isp, outside and natbox boot from.
+ * Kea and radvd serve the native scenario's isp (disabled in the layer, enabled per box).
+ */
+export const INFRA_PACKAGES = ["wireguard-go", "wireguard-tools", "iptables", "busybox", "kea-dhcp6-server", "radvd"] as const;
+
+/** Units the infra layer's packages enable on install, which only the boxes that need them enable again. */
+const INFRA_DISABLED_UNITS = ["kea-dhcp6-server.service", "radvd.service"];
 
 /**
  * What the local apt repository offers a box (with everything they depend on
@@ -53,6 +59,11 @@ export const APT_REPO_PACKAGES = [
   "busybox",
   // Not for the gateway: the preflight e2e enables it to show it is refused.
   "nftables",
+  // Native scenario: the ISP's DHCPv6 server, and the DHCPv6-PD clients
+  // Debian ships for a gateway to choose from (systemd-networkd is in systemd).
+  "kea-dhcp6-server",
+  "dhcpcd-base",
+  "wide-dhcpv6-client",
 ] as const;
 
 /** Where boxes see the local apt repository (bind-mounted read-only). */
@@ -66,6 +77,8 @@ export const SERVICE_UNITS = {
   wireguard: { unit: "wg-quick@wg0.service", target: "/lib/systemd/system/wg-quick@.service" },
   httpd: { unit: "ipv6gw-lab-httpd.service", target: "/etc/systemd/system/ipv6gw-lab-httpd.service" },
   nat: { unit: "ipv6gw-lab-nat.service", target: "/etc/systemd/system/ipv6gw-lab-nat.service" },
+  dhcp6: { unit: "kea-dhcp6-server.service", target: "/lib/systemd/system/kea-dhcp6-server.service" },
+  radvd: { unit: "radvd.service", target: "/lib/systemd/system/radvd.service" },
 } as const;
 
 /** The page `outside` serves; its body contains this line. */
@@ -130,6 +143,7 @@ printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
 chmod 0755 /usr/sbin/policy-rc.d
 apt-get update
 apt-get install -y --no-install-recommends ${INFRA_PACKAGES.join(" ")}
+systemctl disable ${INFRA_DISABLED_UNITS.join(" ")}
 rm -f /usr/sbin/policy-rc.d
 apt-get clean
 rm -rf /var/lib/apt/lists/*

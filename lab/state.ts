@@ -4,69 +4,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { isAlive } from "./boxes";
 import { LabError } from "./errors";
+import { delegatedPrefix, epochPool } from "./delegation";
 import { WireguardKeys } from "./keys";
+import { LabJson, LabJsonBox, LabJsonInterface, LabJsonNative, labJsonSchema, parseLabJson } from "./lab-json";
 import { LabPaths } from "./paths";
 import { APT_REPO_MOUNT, TreeKeys } from "./recipe";
-import { BoxName, INET_BRIDGE, LAN_BRIDGE, LabPlan, linkLocalFor, Scenario } from "./topology";
+import { BoxName, INET_BRIDGE, LAN_BRIDGE, LabPlan, linkLocalFor, NativePlan } from "./topology";
 
-export interface LabJsonInterface {
-  readonly mac: string;
-  readonly linkLocal: string;
-  readonly ipv4?: string;
-  readonly ipv6?: string;
-}
-
-export interface LabJsonBox {
-  /** Address the host's SSH client connects to (a link-local one carries its zone). */
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  /** Other users with the lab key: admin (passwordless sudo) and nosudo (no sudo). */
-  readonly users: readonly string[];
-  /** The box's ed25519 host key, "ssh-ed25519 AAAA...". */
-  readonly hostKey: string;
-  /** PID of the box's systemd-nspawn on the host. */
-  readonly pid: number;
-  /** PID of the box's systemd (its PID 1) on the host: nsenter target. */
-  readonly leaderPid: number;
-  readonly netns: string;
-  readonly machineId: string;
-  /** Set when ssh must run inside this network namespace to reach the box. */
-  readonly viaNetns?: string;
-  readonly interfaces: Readonly<Record<string, LabJsonInterface>>;
-}
-
-export interface LabJson {
-  readonly version: 1;
-  readonly scenario: Scenario;
-  readonly sshPrivateKeyPath: string;
-  readonly sshPublicKey: string;
-  readonly knownHostsPath: string;
-  readonly boxes: Readonly<Partial<Record<BoxName, LabJsonBox>>>;
-  readonly wireguard: {
-    readonly endpoint: string;
-    readonly peerPublicKey: string;
-    readonly privateKey: string;
-    readonly publicKey: string;
-    readonly address: string;
-    readonly peerAddress: string;
-    readonly routedPrefix: string;
-    readonly lanPrefix: string;
-  };
-  readonly outside: { readonly url: string; readonly pingTarget: string; readonly pageLine: string };
-  /** The host (admin workstation) on the lab's bridges. */
-  readonly host: {
-    readonly lanInterface: string;
-    readonly lanLinkLocal: string;
-    readonly inetInterface: string;
-    readonly inetAddress: string;
-  };
-  /** The local apt repository as boxes see it, and where it lives on the host. */
-  readonly aptRepo: { readonly sourcesLine: string; readonly hostPath: string };
-  /** The cache entries (recipe hashes) the boxes booted from; `up` restarts a lab whose recipe changed since. */
-  readonly trees: TreeKeys;
-  readonly startedAt: string;
-}
+export type { LabJson, LabJsonBox, LabJsonInterface, LabJsonNative } from "./lab-json";
 
 export interface LabJsonInput {
   readonly paths: LabPaths;
@@ -77,6 +22,25 @@ export interface LabJsonInput {
   readonly repoPath: string;
   readonly trees: TreeKeys;
   readonly startedAt: Date;
+  /** Native scenario: how many times `isp renumber` ran (0 when omitted). */
+  readonly epoch?: number;
+}
+
+/** lab.json's `native` section for the ISP's plan in renumbering epoch `epoch`. Pure. */
+export function nativeLabJson(native: NativePlan, epoch: number, dhcpRunning = true): LabJsonNative {
+  return {
+    wanInterface: native.wanInterface,
+    wanPrefix: native.wanPrefix,
+    dhcpServer: { address: native.ispAddress, linkLocal: native.ispLinkLocal, running: dhcpRunning },
+    gwLinkLocal: native.gwLinkLocal,
+    pdPool: native.pdPool,
+    delegatedLength: native.delegatedLength,
+    epoch,
+    epochPool: epochPool(native, epoch),
+    delegatedPrefix: delegatedPrefix(native, epoch),
+    lifetimes: { ...native.lifetimes },
+    lan2: { ...native.lan2 },
+  };
 }
 
 /** The content of lab.json for a plan and what `up` produced. Pure. */
@@ -137,23 +101,29 @@ export function buildLabJson(plan: LabPlan, input: LabJsonInput): LabJson {
     aptRepo: { sourcesLine: `deb [trusted=yes] file:${APT_REPO_MOUNT} ./`, hostPath: input.repoPath },
     trees: { ...input.trees },
     startedAt: input.startedAt.toISOString(),
+    ...(plan.native ? { native: nativeLabJson(plan.native, input.epoch ?? 0) } : {}),
   };
 }
 
+/** Writes lab.json atomically, after checking it against its schema (a bug here must not reach the readers). */
 export function writeLabJson(paths: LabPaths, json: LabJson): void {
+  labJsonSchema.parse(json);
   const tmp = `${paths.labJson}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(json, null, 2) + "\n", { mode: 0o600 });
   fs.chmodSync(tmp, 0o600);
   fs.renameSync(tmp, paths.labJson);
 }
 
+/** The running lab's lab.json, undefined when there is none; a LabError (lab-json.ts) when it does not parse. */
 export function readLabJson(paths: LabPaths): LabJson | undefined {
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(paths.labJson, "utf8")) as LabJson;
+    text = fs.readFileSync(paths.labJson, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new LabError(`cannot read ${paths.labJson}: ${(err as Error).message}; run 'npm run lab -- down' to clear it`);
   }
+  return parseLabJson(text, paths.labJson);
 }
 
 interface LockContent {

@@ -4,17 +4,18 @@
 // documentation range (RFC 5737, RFC 3849, RFC 7042 for MACs).
 import { createHash } from "crypto";
 
-export const SCENARIOS = ["direct", "nat"] as const;
+export const SCENARIOS = ["direct", "nat", "native"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
-export const BOX_NAMES = ["gw", "c1", "c2", "isp", "outside", "natbox"] as const;
+// c3 last: it exists only in the native scenario, and messages list the boxes in this order.
+export const BOX_NAMES = ["gw", "c1", "c2", "isp", "outside", "natbox", "c3"] as const;
 export type BoxName = (typeof BOX_NAMES)[number];
 
 /** Which cached tree a box boots from: the bare base, or base plus the infra layer. */
 export type TreeLayer = "base" | "infra";
 
 /** Lab services (units baked into the infra layer) that a box enables at boot. */
-export type LabService = "wireguard" | "httpd" | "nat";
+export type LabService = "wireguard" | "httpd" | "nat" | "dhcp6" | "radvd";
 
 export interface InterfacePlan {
   /** Name inside the box; the rest of the project relies on these. */
@@ -32,6 +33,8 @@ export interface RoutePlan {
   readonly family: 4 | 6;
   readonly to: string;
   readonly via: string;
+  /** Needed when `via` is a link-local address. */
+  readonly dev?: string;
 }
 
 /** How the host's SSH client reaches a box's sshd. */
@@ -92,6 +95,35 @@ export interface WireguardPlan {
   readonly lanPrefix: string;
 }
 
+/**
+ * The native scenario's ISP: Kea delegates prefixes on the isp-gw link and
+ * radvd announces that link's /64 (ARCHITECTURE.md, "Growing the lab").
+ * Lifetimes are short so a renumbering completes within 2 minutes.
+ */
+export interface NativePlan {
+  /** The isp-gw link: isp's wan0 and gw's wan0. */
+  readonly wanInterface: string;
+  readonly wanPrefix: string;
+  /** isp's static address on the link, where Kea and radvd answer. */
+  readonly ispAddress: string;
+  readonly ispLinkLocal: string;
+  readonly gwLinkLocal: string;
+  /** IA_NA addresses Kea hands out on the link (gw's WAN may also use SLAAC). */
+  readonly addressPool: { readonly first: string; readonly last: string };
+  /** Every delegated prefix comes from this pool, routed by isp to the gw's link-local. */
+  readonly pdPool: string;
+  /** Each renumbering epoch's pool is the next prefix of this length inside pdPool. */
+  readonly epochLength: number;
+  /** Length of each delegated prefix. */
+  readonly delegatedLength: number;
+  /** Seconds (RFC 8415 T1/T2, preferred and valid lifetimes). */
+  readonly lifetimes: { readonly renew: number; readonly rebind: number; readonly preferred: number; readonly valid: number };
+  /** isp's RAs on the link (radvd), in seconds. */
+  readonly ra: { readonly minInterval: number; readonly maxInterval: number; readonly routerLifetime: number };
+  /** The second LAN: a bridge on gw's eth1 with c3. */
+  readonly lan2: { readonly bridge: string; readonly gwInterface: string };
+}
+
 export interface LabPlan {
   readonly scenario: Scenario;
   readonly boxes: readonly BoxPlan[];
@@ -99,6 +131,8 @@ export interface LabPlan {
   readonly links: readonly LinkPlan[];
   readonly wireguard: WireguardPlan;
   readonly outside: { readonly url: string; readonly pingTarget: string; readonly pageLine: string };
+  /** Only in the native scenario. */
+  readonly native?: NativePlan;
 }
 
 /** Every name the lab gives to things in the host's namespace starts with one of these. */
@@ -106,6 +140,8 @@ export const HOST_NAME_PREFIXES = ["ipv6gw-", "lab-"] as const;
 export const NETNS_PREFIX = "ipv6gw-";
 export const LAN_BRIDGE = "ipv6gw-lan";
 export const INET_BRIDGE = "ipv6gw-inet";
+/** The second LAN (native scenario only), on gw's eth1. */
+export const LAN2_BRIDGE = "ipv6gw-lan2";
 /** Linux interface names are at most 15 bytes (IFNAMSIZ - 1). */
 export const MAX_IFNAME = 15;
 
@@ -167,8 +203,15 @@ const COMMON_SYSCTLS = {
 };
 
 const GW_ETH0_MAC = docMac(0x01);
+const GW_WAN0_MAC = docMac(0x02);
+const GW_ETH1_MAC = docMac(0x03);
+const ISP_WAN0_MAC = docMac(0x21);
 
-function lanBox(name: "c1" | "c2", macLast: number, ipv4Last: number): BoxPlan {
+/**
+ * A LAN client. On the second LAN (c3) gw has no IPv4 address, so c3 gets no
+ * IPv4 default route: its IPv4 address is only its lab identity.
+ */
+function lanBox(name: "c1" | "c2" | "c3", macLast: number, ipv4Last: number, bridge = LAN_BRIDGE): BoxPlan {
   const mac = docMac(macLast);
   return {
     name,
@@ -176,12 +219,29 @@ function lanBox(name: "c1" | "c2", macLast: number, ipv4Last: number): BoxPlan {
     machineId: machineIdFor(name),
     tree: "base",
     interfaces: [{ name: "eth0", mac, ipv4: `192.0.2.${ipv4Last}/24` }],
-    routes: [{ family: 4, to: "default", via: "192.0.2.1" }],
+    routes: bridge === LAN_BRIDGE ? [{ family: 4, to: "default", via: "192.0.2.1" }] : [],
     sysctls: { ...COMMON_SYSCTLS, ...CLIENT_SYSCTLS, "net.ipv4.ip_forward": "0" },
     services: [],
-    ssh: { host: `${linkLocalFor(mac)}%${LAN_BRIDGE}`, port: 22 },
+    ssh: { host: `${linkLocalFor(mac)}%${bridge}`, port: 22 },
   };
 }
+
+/** The native scenario's ISP side (see NativePlan). */
+export const NATIVE: NativePlan = {
+  wanInterface: "wan0",
+  wanPrefix: "2001:db8:ffff:1::/64",
+  ispAddress: "2001:db8:ffff:1::1/64",
+  ispLinkLocal: linkLocalFor(ISP_WAN0_MAC),
+  gwLinkLocal: linkLocalFor(GW_WAN0_MAC),
+  addressPool: { first: "2001:db8:ffff:1::1000", last: "2001:db8:ffff:1::1fff" },
+  pdPool: "2001:db8:9900::/40",
+  epochLength: 52,
+  delegatedLength: 56,
+  // T1 30 s: the gw hears of a renumbering within 30 s of `isp renumber`.
+  lifetimes: { renew: 30, rebind: 48, preferred: 60, valid: 120 },
+  ra: { minInterval: 3, maxInterval: 10, routerLifetime: 600 },
+  lan2: { bridge: LAN2_BRIDGE, gwInterface: "eth1" },
+};
 
 /** The whole lab for one scenario. */
 export function planLab(scenario: Scenario): LabPlan {
@@ -189,6 +249,7 @@ export function planLab(scenario: Scenario): LabPlan {
     throw new Error(`unknown scenario '${scenario}'; use one of: ${SCENARIOS.join(", ")}`);
   }
   const nat = scenario === "nat";
+  const native = scenario === "native";
   const gwWan = nat ? "203.0.113.2/24" : "198.51.100.2/24";
   const gwDefault = nat ? "203.0.113.1" : "198.51.100.1";
 
@@ -199,7 +260,8 @@ export function planLab(scenario: Scenario): LabPlan {
     tree: "base",
     interfaces: [
       { name: "eth0", mac: GW_ETH0_MAC, ipv4: "192.0.2.1/24" },
-      { name: "wan0", mac: docMac(0x02), ipv4: gwWan },
+      { name: "wan0", mac: GW_WAN0_MAC, ipv4: gwWan },
+      ...(native ? [{ name: NATIVE.lan2.gwInterface, mac: GW_ETH1_MAC }] : []),
     ],
     routes: [{ family: 4, to: "default", via: gwDefault }],
     // Blank: forwarding off, accept_ra left at its default; the project makes the gateway.
@@ -214,12 +276,22 @@ export function planLab(scenario: Scenario): LabPlan {
     machineId: machineIdFor("isp"),
     tree: "infra",
     interfaces: [
-      { name: "wan0", mac: docMac(0x21), ipv4: "198.51.100.1/24" },
+      native
+        ? {
+            name: "wan0",
+            mac: ISP_WAN0_MAC,
+            ipv4: "198.51.100.1/24",
+            ipv6: NATIVE.ispAddress,
+            // No DAD: the link-local Kea and radvd use stays valid while the gw reboots.
+            ipv6Conf: { accept_ra: "0", autoconf: "0", accept_dad: "0" },
+          }
+        : { name: "wan0", mac: ISP_WAN0_MAC, ipv4: "198.51.100.1/24" },
       { name: "inet0", mac: docMac(0x22), ipv6: "2001:db8:ffff::fe/64", ipv6Conf: { accept_ra: "0", autoconf: "0" } },
     ],
-    routes: [],
+    // The whole delegation pool goes to the gw's link-local: no per-lease routes to keep (lab/README.md).
+    routes: native ? [{ family: 6, to: NATIVE.pdPool, via: NATIVE.gwLinkLocal, dev: NATIVE.wanInterface }] : [],
     sysctls: { ...COMMON_SYSCTLS, "net.ipv6.conf.all.forwarding": "1", "net.ipv6.conf.default.accept_ra": "0" },
-    services: ["wireguard"],
+    services: native ? ["wireguard", "dhcp6", "radvd"] : ["wireguard"],
     ssh: { host: "2001:db8:ffff::fe", port: 22 },
   };
 
@@ -269,6 +341,13 @@ export function planLab(scenario: Scenario): LabPlan {
   } else {
     links.push({ kind: "pair", a: { box: "gw", ifname: "wan0" }, b: { box: "isp", ifname: "wan0" } });
   }
+  if (native) {
+    boxes.push(lanBox("c3", 0x13, 13, LAN2_BRIDGE));
+    links.push(
+      { kind: "bridge-port", bridge: LAN2_BRIDGE, hostSide: "lab-gw-eth1", hostSideMac: docMac(0x86), box: "gw", ifname: NATIVE.lan2.gwInterface },
+      { kind: "bridge-port", bridge: LAN2_BRIDGE, hostSide: "lab-c3-eth0", hostSideMac: docMac(0x87), box: "c3", ifname: "eth0" },
+    );
+  }
 
   return {
     scenario,
@@ -280,6 +359,8 @@ export function planLab(scenario: Scenario): LabPlan {
     bridges: [
       { name: LAN_BRIDGE, mac: docMac(0x10) },
       { name: INET_BRIDGE, mac: docMac(0xf0), hostIpv6: "2001:db8:ffff::10/64" },
+      // The second LAN: like the first, the host is there link-local only.
+      ...(native ? [{ name: LAN2_BRIDGE, mac: docMac(0x1f) }] : []),
     ],
     links,
     wireguard: {
@@ -291,6 +372,7 @@ export function planLab(scenario: Scenario): LabPlan {
       lanPrefix: "2001:db8:8888::/64",
     },
     outside: { url: "http://[2001:db8:ffff::1]/", pingTarget: "2001:db8:ffff::1", pageLine: "ipv6gw lab: hello from outside" },
+    ...(native ? { native: NATIVE } : {}),
   };
 }
 
@@ -305,9 +387,14 @@ export function allHostLinkNames(): string[] {
   return [...names];
 }
 
-/** Names of every network namespace any scenario creates. */
+/** Where `lab restart` keeps a box's links while it renews the box's namespace. */
+export function parkingNetnsFor(box: BoxName): string {
+  return `${NETNS_PREFIX}park-${box}`;
+}
+
+/** Names of every network namespace any scenario creates (boxes', and restart's parking ones). */
 export function allNetnsNames(): string[] {
-  return BOX_NAMES.map(netnsFor);
+  return [...BOX_NAMES.map(netnsFor), ...BOX_NAMES.map(parkingNetnsFor)];
 }
 
 export function isBoxName(name: string): name is BoxName {

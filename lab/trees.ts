@@ -19,6 +19,7 @@ import {
   DEBIAN,
   infraCustomizeScript,
   infraRecipe,
+  INFRA_PACKAGES,
 } from "./recipe";
 import { check, elapsed } from "./run";
 
@@ -93,7 +94,7 @@ async function buildInfra(dir: string, base: string, repo: string, log: Log): Pr
     work: path.join(dir, "work"),
     merged: path.join(dir, "merged"),
   };
-  log("installing the infra layer (wireguard-go, wireguard-tools, iptables, busybox) from the local repo");
+  log(`installing the infra layer (${INFRA_PACKAGES.join(", ")}) from the local repo`);
   await mountOverlay(overlay);
   try {
     await nspawnScript(`building the infra layer in ${overlay.merged}`, {

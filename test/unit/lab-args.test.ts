@@ -18,21 +18,32 @@ describe("lab CLI arguments", () => {
     [["ssh", "isp"], { verb: "ssh", box: "isp", user: "root", command: [] }],
     [["ssh", "gw", "--user", "admin", "--", "sudo", "-n", "true"], { verb: "ssh", box: "gw", user: "admin", command: ["sudo", "-n", "true"] }],
     [["ssh", "natbox", "--user=nosudo"], { verb: "ssh", box: "natbox", user: "nosudo", command: [] }],
+    [["up", "--scenario", "native"], { verb: "up", scenario: "native" }],
+    [["restart", "gw"], { verb: "restart", box: "gw", hard: false }],
+    [["restart", "c3", "--hard"], { verb: "restart", box: "c3", hard: true }],
+    [["isp", "renumber"], { verb: "isp", action: "renumber" }],
+    [["isp", "dhcp", "stop"], { verb: "isp", action: "dhcp-stop" }],
+    [["isp", "dhcp", "start"], { verb: "isp", action: "dhcp-start" }],
   ])("%j", (argv, expected) => {
     expect(parseArgs(argv)).toEqual(expected);
   });
 
   it.each([
-    [["frobnicate"], "lab: unknown verb 'frobnicate'; use one of: up, down, reset, status, ssh, exec, help"],
+    [["frobnicate"], "lab: unknown verb 'frobnicate'; use one of: up, down, reset, status, restart, isp, ssh, exec, help"],
     [["exec", "router", "--", "true"], "lab exec: unknown box 'router'; the boxes are: gw, c1, c2, isp, outside, natbox"],
     [["ssh", "GW"], "lab ssh: unknown box 'GW'; the boxes are: gw, c1, c2, isp, outside, natbox"],
     [["exec"], "lab exec: which box? Name one of: gw, c1, c2, isp, outside, natbox"],
     [["exec", "--", "true"], "lab exec: which box?"],
     [["exec", "c1", "--"], "lab exec: no command given; e.g. 'npm run lab -- exec c1 -- ip -6 addr'"],
-    [["up", "--scenario", "bridge"], "lab up: --scenario must be one of direct, nat, got 'bridge'"],
-    [["up", "--scenario"], "lab up: --scenario must be one of direct, nat, got ''"],
+    [["up", "--scenario", "bridge"], "lab up: --scenario must be one of direct, nat, native, got 'bridge'"],
+    [["up", "--scenario"], "lab up: --scenario must be one of direct, nat, native, got ''"],
     [["up", "nat"], "lab up: unexpected argument 'nat'; the only option is --scenario direct|nat"],
     [["down", "now"], "lab down: unexpected argument 'now'"],
+    [["restart"], "lab restart: which box? Name one of: gw, c1, c2, isp, outside, natbox, c3"],
+    [["restart", "gw", "--soft"], "lab restart: unexpected argument '--soft'; the only option is --hard"],
+    [["isp"], "lab isp: expected 'isp renumber', 'isp dhcp stop' or 'isp dhcp start', got 'isp'"],
+    [["isp", "dhcp", "restart"], "got 'isp dhcp restart'"],
+    [["isp", "renumber", "now"], "got 'isp renumber now'"],
     [["ssh", "gw", "hostname"], "lab ssh: unexpected argument 'hostname'; put the remote command after '--'"],
     [["ssh", "gw", "--user", "x;rm"], "lab ssh: 'x;rm' is not a user name"],
   ])("%j fails: %s", (argv, message) => {

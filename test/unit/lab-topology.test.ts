@@ -30,7 +30,8 @@ function everyAddress(scenario: (typeof SCENARIOS)[number]): string[] {
       if (i.ipv4) out.push(i.ipv4);
       if (i.ipv6) out.push(i.ipv6);
     }
-    for (const r of b.routes) out.push(r.via);
+    // A route via a link-local next hop (isp's to the native pool) names its device: nothing routable there.
+    for (const r of b.routes) if (!(r.via.startsWith("fe80::") && r.dev)) out.push(r.via);
     if (!b.ssh.host.startsWith("fe80::")) out.push(b.ssh.host);
   }
   for (const br of plan.bridges) {
@@ -203,10 +204,61 @@ describe("EUI-64", () => {
 });
 
 describe("cleanup name lists", () => {
-  it("cover both scenarios' namespaces and host links", () => {
-    expect(allNetnsNames()).toEqual(["ipv6gw-gw", "ipv6gw-c1", "ipv6gw-c2", "ipv6gw-isp", "ipv6gw-outside", "ipv6gw-natbox"]);
+  it("cover every scenario's namespaces (and restart's parking ones) and host links", () => {
+    const boxes = ["gw", "c1", "c2", "isp", "outside", "natbox", "c3"];
+    expect(allNetnsNames()).toEqual([...boxes.map((b) => `ipv6gw-${b}`), ...boxes.map((b) => `ipv6gw-park-${b}`)]);
     expect(allHostLinkNames().sort()).toEqual(
-      ["ipv6gw-inet", "ipv6gw-lan", "lab-c1-eth0", "lab-c2-eth0", "lab-gw-eth0", "lab-isp-inet0", "lab-out-inet0"].sort(),
+      [
+        "ipv6gw-inet",
+        "ipv6gw-lan",
+        "ipv6gw-lan2",
+        "lab-c1-eth0",
+        "lab-c2-eth0",
+        "lab-c3-eth0",
+        "lab-gw-eth0",
+        "lab-gw-eth1",
+        "lab-isp-inet0",
+        "lab-out-inet0",
+      ].sort(),
     );
+  });
+});
+
+describe("the native scenario", () => {
+  const plan = planLab("native");
+  const box = (n: string) => plan.boxes.find((b) => b.name === n)!;
+
+  it("adds c3 on a second LAN bridge to gw's eth1, link-local only for the host", () => {
+    expect(plan.boxes.map((b) => b.name)).toEqual(["gw", "c1", "c2", "isp", "outside", "c3"]);
+    expect(box("gw").interfaces.find((i) => i.name === "eth1")).toEqual({ name: "eth1", mac: "00:00:5e:00:53:03" });
+    expect(box("c3").interfaces).toEqual([{ name: "eth0", mac: "00:00:5e:00:53:13", ipv4: "192.0.2.13/24" }]);
+    expect(box("c3").routes).toEqual([]);
+    expect(box("c3").ssh.host).toBe("fe80::200:5eff:fe00:5313%ipv6gw-lan2");
+    const lan2 = plan.bridges.find((b) => b.name === "ipv6gw-lan2")!;
+    expect(lan2.hostIpv4).toBeUndefined();
+    expect(lan2.hostIpv6).toBeUndefined();
+    expect(plan.links.filter((l) => l.kind === "bridge-port" && l.bridge === "ipv6gw-lan2").map((l) => l.kind === "bridge-port" && `${l.box}/${l.ifname}`)).toEqual([
+      "gw/eth1",
+      "c3/eth0",
+    ]);
+  });
+
+  it("makes isp a DHCPv6 server and router on the gw link, routing the delegation pool to the gw's link-local", () => {
+    const isp = box("isp");
+    expect(isp.interfaces.find((i) => i.name === "wan0")).toMatchObject({ ipv4: "198.51.100.1/24", ipv6: "2001:db8:ffff:1::1/64" });
+    expect(isp.routes).toEqual([{ family: 6, to: "2001:db8:9900::/40", via: "fe80::200:5eff:fe00:5302", dev: "wan0" }]);
+    expect(isp.services).toEqual(["wireguard", "dhcp6", "radvd"]);
+    expect(plan.native).toMatchObject({ pdPool: "2001:db8:9900::/40", delegatedLength: 56, wanPrefix: "2001:db8:ffff:1::/64" });
+  });
+
+  it("leaves the other scenarios without c3, eth1, lan2 or a DHCPv6 server", () => {
+    for (const s of ["direct", "nat"] as const) {
+      const p = planLab(s);
+      expect(p.boxes.map((b) => b.name)).not.toContain("c3");
+      expect(p.bridges.map((b) => b.name)).not.toContain("ipv6gw-lan2");
+      expect(p.boxes.find((b) => b.name === "gw")!.interfaces.map((i) => i.name)).toEqual(["eth0", "wan0"]);
+      expect(p.boxes.find((b) => b.name === "isp")!.services).toEqual(["wireguard"]);
+      expect(p.native).toBeUndefined();
+    }
   });
 });
