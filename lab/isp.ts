@@ -5,7 +5,7 @@
 import { epochPool } from "./delegation";
 import { LabError } from "./errors";
 import { execCapture } from "./exec";
-import { KEA_CONFIG_FILE, KEA_LEASE_FILE, renderKeaConfig } from "./kea-config";
+import { KEA_CONFIG_FILE, renderKeaConfig } from "./kea-config";
 import { Log } from "./lab";
 import { LabPaths } from "./paths";
 import { elapsed } from "./run";
@@ -34,11 +34,10 @@ function inIsp(paths: LabPaths, what: string, script: string, input = ""): strin
 }
 
 /**
- * The script that moves Kea to a new configuration as an ISP's reconnect
- * does: the new config in place, the leases forgotten (Kea 2.2 renews a
- * delegated prefix that is no longer in any pool as long as it has its lease,
- * and answers one it has no lease for with lifetimes 0), and Kea restarted if
- * it runs. Config text on stdin.
+ * The script that moves Kea to a new configuration (text on stdin) and, if
+ * it runs, has it reload (SIGHUP), then waits for Kea to say it did. Seen on
+ * Kea 2.2 (lab/README.md): once the old prefix is in no pool, a Renew or
+ * Rebind that carries it gets a new prefix and the old one with lifetimes 0.
  */
 export function renumberScript(): string {
   return [
@@ -46,13 +45,20 @@ export function renumberScript(): string {
     `cat > ${KEA_CONFIG_FILE}.new`,
     `chmod 0644 ${KEA_CONFIG_FILE}.new`,
     `mv ${KEA_CONFIG_FILE}.new ${KEA_CONFIG_FILE}`,
-    `if systemctl -q is-active ${KEA_UNIT}; then`,
-    `  systemctl stop ${KEA_UNIT}`,
-    `  rm -f ${KEA_LEASE_FILE} ${KEA_LEASE_FILE}.2 ${KEA_LEASE_FILE}.1 ${KEA_LEASE_FILE}.completed ${KEA_LEASE_FILE}.output`,
-    `  systemctl start ${KEA_UNIT}`,
-    "else",
-    `  rm -f ${KEA_LEASE_FILE} ${KEA_LEASE_FILE}.2 ${KEA_LEASE_FILE}.1 ${KEA_LEASE_FILE}.completed ${KEA_LEASE_FILE}.output`,
-    "fi",
+    `systemctl -q is-active ${KEA_UNIT} || exit 0`,
+    `cursor=$(journalctl -u ${KEA_UNIT} -n 0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p')`,
+    `systemctl kill --kill-whom=main -s HUP ${KEA_UNIT}`,
+    "i=0",
+    "while [ $i -lt 50 ]; do",
+    `  log=$(journalctl -u ${KEA_UNIT} --after-cursor="$cursor" -o cat --no-pager)`,
+    '  case "$log" in',
+    "    *DHCP6_DYNAMIC_RECONFIGURATION_SUCCESS*) exit 0;;",
+    '    *DHCP6_DYNAMIC_RECONFIGURATION_FAIL*|*DHCP6_CONFIG_LOAD_FAIL*) echo "$log" >&2; exit 1;;',
+    "  esac",
+    "  sleep 0.1; i=$((i + 1))",
+    "done",
+    `echo "Kea did not report reloading ${KEA_CONFIG_FILE} within 5 s" >&2`,
+    "exit 1",
   ].join("\n");
 }
 
@@ -64,7 +70,7 @@ export async function ispRenumber(paths: LabPaths, log: Log): Promise<LabJsonNat
     const { lab, native, state } = nativeLab(paths, "isp renumber");
     const epoch = state.epoch + 1;
     const config = renderKeaConfig({ native, pool: epochPool(native, epoch), epoch });
-    inIsp(paths, `lab isp renumber: writing ${KEA_CONFIG_FILE} and restarting Kea`, renumberScript(), config);
+    inIsp(paths, `lab isp renumber: writing ${KEA_CONFIG_FILE} and reloading Kea`, renumberScript(), config);
     const next = nativeLabJson(native, epoch, state.dhcpServer.running);
     writeLabJson(paths, { ...lab, native: next });
     log(

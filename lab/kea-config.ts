@@ -5,7 +5,7 @@
 import { parsePrefix } from "../components/net/ipv6";
 import { NativePlan } from "./topology";
 
-/** Where Kea keeps its leases on isp (Debian's StateDirectory=kea); `isp renumber` empties it. */
+/** Where Kea keeps its leases on isp (Debian's StateDirectory=kea). */
 export const KEA_LEASE_FILE = "/var/lib/kea/kea-leases6.csv";
 export const KEA_CONFIG_FILE = "/etc/kea/kea-dhcp6.conf";
 

@@ -53,9 +53,10 @@ describe("isp radvd.conf", () => {
 });
 
 describe("isp renumber's script", () => {
-  it("puts the config in place before Kea starts again, and forgets the leases either way", () => {
+  it("puts the config in place, then has a running Kea reload it and waits for its word", () => {
     const s = renumberScript();
-    expect(s.indexOf("mv /etc/kea/kea-dhcp6.conf.new /etc/kea/kea-dhcp6.conf")).toBeLessThan(s.indexOf("systemctl start"));
-    expect(s.match(/rm -f \/var\/lib\/kea\/kea-leases6\.csv /g)).toHaveLength(2);
+    expect(s.indexOf("mv /etc/kea/kea-dhcp6.conf.new /etc/kea/kea-dhcp6.conf")).toBeLessThan(s.indexOf("-s HUP"));
+    expect(s).toContain("systemctl -q is-active kea-dhcp6-server.service || exit 0");
+    expect(s).toContain("*DHCP6_DYNAMIC_RECONFIGURATION_SUCCESS*) exit 0;;");
   });
 });
