@@ -15,7 +15,7 @@ import { elapsed } from "./run";
 import { waitForSsh } from "./ssh";
 import { acquireLock, LabJson, readLabJson, writeLabJson } from "./state";
 import { mountPoints } from "./mounts";
-import { BoxName, findBox, planLab } from "./topology";
+import { BoxName, planLab } from "./topology";
 
 /** How long a clean shutdown may take before the box is killed (and the restart reported as not clean). */
 const CLEAN_SHUTDOWN_MS = 60_000;
@@ -57,7 +57,7 @@ export async function restart(paths: LabPaths, box: BoxName, opts: RestartOption
     const lab = readLabJson(paths);
     if (!lab) throw new LabError(`lab restart: the lab is not up (no ${paths.labJson}); run 'npm run lab -- up'`);
     const plan = planLab(lab.scenario);
-    const b = findBox(plan, box);
+    const b = plan.boxes.find((p) => p.name === box);
     if (!b || !lab.boxes[box]) {
       throw new LabError(`lab restart: box ${box} is not part of the running lab (scenario ${lab.scenario}: ${Object.keys(lab.boxes).join(", ")})`);
     }
