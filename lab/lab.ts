@@ -294,6 +294,13 @@ export async function status(paths: LabPaths, log: Log): Promise<number> {
     return 1;
   }
   log(`lab is up: scenario ${lab.scenario}, started ${lab.startedAt}, lab.json ${paths.labJson}`);
+  if (lab.native) {
+    const n = lab.native;
+    log(
+      `  isp delegates ${n.delegatedPrefix} (epoch ${n.epoch}, pool ${n.epochPool}); ` +
+        `DHCPv6 server ${n.dhcpServer.running ? "running" : "stopped ('npm run lab -- isp dhcp start')"}`,
+    );
+  }
   const h = await health(paths, lab);
   for (const b of h) {
     const box = lab.boxes[b.box as keyof typeof lab.boxes]!;
