@@ -132,7 +132,9 @@ describe("the native scenario", () => {
       const addr = await waitFor("dhcpcd to put the delegated /64 on eth0", () => pdAddress("eth0"), 30_000);
       expect(addr).toBe("2001:db8:9900::1");
       expect(pdAddress("eth1")).toBe("2001:db8:9900:1::1");
-      expect(dhcpOnWire().find((l) => l.startsWith("dhcp6 reply"))).toMatch(/IA_PD-prefix 2001:db8:9900::\/56 pltime:60 vltime:120/);
+      // tcpdump's lines reach the journal a moment after the packets.
+      const reply = await waitFor("tcpdump to log Kea's reply", () => dhcpOnWire().find((l) => l.startsWith("dhcp6 reply")), 10_000);
+      expect(reply).toMatch(/IA_PD-prefix 2001:db8:9900::\/56 pltime:60 vltime:120/);
       // dhcpcd takes RA handling over from the kernel at start: gw's way back to outside may need the next RA.
       await waitFor(`outside to ping ${addr}`, () => (labExec("outside", ["ping", "-6", "-c1", "-W2", addr]).code === 0 ? true : undefined), 20_000);
     });
