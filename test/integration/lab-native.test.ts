@@ -155,7 +155,11 @@ describe("the native scenario", () => {
         3_000,
       );
       expect(addr).toBe("2001:db8:9900:1000::1");
-      const reply = dhcpOnWire().filter((l) => l.startsWith("dhcp6 reply") && l.includes("2001:db8:9900:1000::/56"))[0];
+      const reply = await waitFor(
+        "tcpdump to log the reply with the new prefix",
+        () => dhcpOnWire().find((l) => l.startsWith("dhcp6 reply") && l.includes("2001:db8:9900:1000::/56")),
+        10_000,
+      );
       expect(reply).toMatch(/IA_PD-prefix 2001:db8:9900:1000::\/56 pltime:60 vltime:120/);
       expect(reply).toMatch(/IA_PD-prefix 2001:db8:9900::\/56 pltime:0 vltime:0/);
       expect(labExec("outside", ["ping", "-6", "-c1", "-W5", addr]).code).toBe(0);
