@@ -15,15 +15,10 @@ import { Problem, problem, under, zodProblems } from "./problems";
 import { Ipv6SiteArgs, TunnelSpec } from "./site";
 import { heUpdateKeyProblem } from "./tunnel/sit6in4-tunnel";
 import { configError } from "./user-error";
+import { LabJson, parseLabJson } from "../lab/lab-json";
 
-/** The part of the lab's lab.json (npm run lab -- up) a stack uses. */
-export interface LabFile {
-  readonly version: number;
-  readonly sshPrivateKeyPath: string;
-  readonly boxes: Readonly<Record<string, { readonly host: string; readonly port: number; readonly user: string; readonly hostKey: string }>>;
-  readonly wireguard: { readonly endpoint: string; readonly peerPublicKey: string; readonly privateKey: string; readonly address: string; readonly routedPrefix: string };
-  readonly outside: { readonly url: string; readonly pingTarget: string };
-}
+/** The lab's lab.json (npm run lab -- up), read through the schema the lab writes it with. */
+export type LabFile = LabJson;
 
 export function readLabFile(file: string): LabFile {
   let text: string;
@@ -32,9 +27,11 @@ export function readLabFile(file: string): LabFile {
   } catch {
     throw configError(`lab file ${file} is missing: start the lab first (npm run lab -- up), or remove ipv6gw:lab from this stack`);
   }
-  const lab = JSON.parse(text) as LabFile;
-  if (lab.version !== 1) throw configError(`lab file ${file} has version ${lab.version}, this program reads version 1: run npm run lab -- up again`);
-  return lab;
+  try {
+    return parseLabJson(text, file);
+  } catch (e) {
+    throw configError((e as Error).message);
+  }
 }
 
 function expandHome(p: string): string {
@@ -84,7 +81,7 @@ export function resolveConnection(c: ConnectionConfig, where: string, secrets: S
   };
   if (c.lab !== undefined) {
     if (!lab) throw configError(`${where}.lab: 'lab: ${c.lab}' needs ipv6gw:lab (the path of lab.json) in this stack`);
-    const box = lab.boxes[c.lab];
+    const box = lab.boxes[c.lab as keyof LabFile["boxes"]];
     if (!box) throw configError(`${where}.lab: the lab has no box '${c.lab}' (it has ${Object.keys(lab.boxes).join(", ")})`);
     return { host: box.host, port: box.port, user: c.user ?? box.user, hostKey: box.hostKey, privateKey: readKey(lab.sshPrivateKeyPath) };
   }
