@@ -194,7 +194,10 @@ async function validate(remote: Remote, rules: string): Promise<string | undefin
 }
 
 /** Run over a new connection once the box's timer has run out: prints "rolled-back" if it restored the old table. */
-export const ROLLBACK_STATUS_SCRIPT = `cat ${STATE_DIR}/rollback.status 2>/dev/null; rm -f ${STATE_DIR}/rollback.status ${STATE_DIR}/rollback.rules`;
+const LIVE_MARK = "#ipv6gw-live";
+
+/** After the rollback timer: its status, then the live table (so a box that rebooted meanwhile is told apart). */
+export const ROLLBACK_STATUS_SCRIPT = `cat ${STATE_DIR}/rollback.status 2>/dev/null; rm -f ${STATE_DIR}/rollback.status ${STATE_DIR}/rollback.rules; echo ${LIVE_MARK}; ip6tables-save -t filter 2>/dev/null || true`;
 
 export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new Ip6tablesRulesetProvider(sshOpener, openFreshRemote, realClock);
@@ -290,11 +293,13 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
     try {
       const after = await this.openFresh({ ...conn, dialErrorLimit: 3 });
       try {
-        const status = (await after.run(ROLLBACK_STATUS_SCRIPT)).stdout.trim();
+        const [status, live = ""] = (await after.run(ROLLBACK_STATUS_SCRIPT)).stdout.split(`${LIVE_MARK}\n`);
         outcome =
-          status === "rolled-back"
+          status.trim() === "rolled-back"
             ? `the box restored the previous ruleset after ${s.rollbackSeconds} s and is reachable again`
-            : "the box is reachable again, but it did not record a rollback: check its ruleset (ip6tables-save) by hand";
+            : normalizeSave(live) === s.rules
+              ? "the box is reachable again and runs the new ruleset, unconfirmed, with no rollback recorded (did it reboot?)"
+              : "the box is reachable again with a ruleset other than the new one and no rollback recorded (did it reboot? at boot it loads its persisted copy, which the new ruleset never replaced)";
       } finally {
         after.close();
       }

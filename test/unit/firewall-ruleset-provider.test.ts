@@ -223,7 +223,8 @@ describe("Ip6tablesRuleset: a confirmation that cannot get in", () => {
   });
 
   it.each([
-    ["did not record a rollback", [[ROLLBACK_STATUS_SCRIPT, { stdout: "" }]] as Rule[], "the box is reachable again, but it did not record a rollback: check its ruleset (ip6tables-save) by hand"],
+    ["did not record a rollback, old table live (a reboot)", [[ROLLBACK_STATUS_SCRIPT, { stdout: "#ipv6gw-live\n" + EMPTY_FILTER_TABLE }]] as Rule[], "the box is reachable again with a ruleset other than the new one and no rollback recorded (did it reboot? at boot it loads its persisted copy, which the new ruleset never replaced)"],
+    ["did not record a rollback, new table live", [[ROLLBACK_STATUS_SCRIPT, { stdout: "#ipv6gw-live\n" + RULES }]] as Rule[], "the box is reachable again and runs the new ruleset, unconfirmed, with no rollback recorded (did it reboot?)"],
     ["stays unreachable", new Error("connect EHOSTUNREACH 192.0.2.1:22"), "the box should have restored the previous ruleset, but it cannot be reached to check: check it by hand"],
   ])("says so when the box, after its timer, %s", async (_what, after, outcome) => {
     const { provider, clock } = harness([[applyScript(60), APPLIED]], [new Error("connect ETIMEDOUT 192.0.2.1:22"), after]);
