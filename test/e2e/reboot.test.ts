@@ -70,9 +70,11 @@ describe("the converged gateway, rebooted", () => {
 
     // At boot forwarding waited for the firewall's loader, which ran before any network configuration.
     const order = labSh("gw", "systemctl show -p ActiveEnterTimestampMonotonic --value netfilter-persistent ipv6gw-forwarding wg-quick@wg0 ipv6gw-lan-address")
-      .trim()
       .split("\n")
+      // systemctl separates the units' values with blank lines.
+      .filter((l) => l.trim() !== "")
       .map(Number);
+    expect(order).toHaveLength(4);
     expect(order.every((t) => t > 0)).toBe(true);
     expect(order[0]).toBeLessThanOrEqual(order[1]);
     expect(order[1]).toBeLessThanOrEqual(order[2]);
@@ -101,7 +103,7 @@ describe("the converged gateway, rebooted", () => {
 
     // A whole ruleset of ours, from the first look: the old one (the persisted copy) or the new one.
     const rules = labSh("gw", "ip6tables -S");
-    expect(rules).toContain("-A INPUT -j IPV6-INPUT");
+    expect(rules).toMatch(/^-A INPUT .*-j IPV6-INPUT$/m);
     expect(rules).toMatch(/-A IPV6-INPUT .*ipv6gw:reject.* -j REJECT --reject-with icmp6-adm-prohibited/);
     await gatewayBack();
     const results = await probes.stop();
