@@ -545,21 +545,21 @@ describe("gw6c stand-in against the lab's TSP broker (scratch namespaces on the 
     }
   });
 
-  it("keepalives: the broker answers them; when it is gone the tunnel times out, is torn down, and a new negotiation forks anew", async () => {
+  it("keepalives: the broker answers them; when it falls silent the tunnel times out after 5 intervals, is torn down, and a new negotiation forks anew", async () => {
     const { log, pid } = await startInClient("keepalive", { keepalive_interval: "1" });
     await waitFor("the tunnel", () => readIf(log).includes("keepalive every 1 s"));
     const seen = () => Number(scratch.sessions()[0]?.packetsOut ?? 0);
     await waitFor("echo replies through the broker", () => seen() >= 2);
 
-    scratch.stopBroker();
+    scratch.pauseBroker(true);
     try {
       await waitFor("the keepalive timeout", () => readIf(log).includes("connection timeout: nothing from the broker for 5 keepalive intervals"));
       await waitFor("the teardown", () => readIf(log).includes("TSP_OPERATION=TSP_TUNNEL_TEARDOWN"));
       await waitFor("a retry", () => readIf(log).includes("disconnected; retrying in 1 seconds"));
     } finally {
-      await scratch.startBroker();
+      scratch.pauseBroker(false);
     }
-    await waitFor("a second daemon", () => readIf(log).split("in the background (pid").length === 3);
+    await waitFor("a second daemon", () => readIf(log).split("in the background (pid").length === 3, 20_000);
     const again = Number([...readIf(log).matchAll(/in the background \(pid (\d+)\)/g)][1][1]);
     pids.add(again);
     expect(again).not.toBe(pid);
@@ -567,6 +567,22 @@ describe("gw6c stand-in against the lab's TSP broker (scratch namespaces on the 
     await waitFor("the tunnel again", () => readIf(log).split(`your IPv6 address is ${TODD_ADDRESS}`).length === 3);
     process.kill(again, "SIGHUP");
     await waitFor(`pid ${again} to exit`, () => !alive(again));
+  });
+
+  it("a broker that is gone (ICMP port unreachable) ends the tunnel at once, as gw6c's failed tun write does: teardown, then retries", async () => {
+    const { log, pid } = await startInClient("gone", { keepalive_interval: "1" });
+    await waitFor("the tunnel", () => readIf(log).includes("keepalive every 1 s"));
+    scratch.stopBroker();
+    try {
+      await waitFor("the tunnel error", () => readIf(log).includes("the broker's socket reports Connection refused; tunnel error"));
+      await waitFor("the teardown", () => readIf(log).includes("TSP_OPERATION=TSP_TUNNEL_TEARDOWN"));
+      await waitFor("a retry", () => readIf(log).includes("disconnected; retrying in 1 seconds"));
+      expect(readIf(log)).not.toContain("connection timeout");
+      expect(alive(pid)).toBe(true);
+    } finally {
+      await scratch.startBroker();
+    }
+    await waitFor("a second daemon", () => readIf(log).split("in the background (pid").length === 3, 20_000);
   });
 
   it("a failing template ends the daemon without teardown (gw6c: INTERFACE_SETUP_FAILED), its output in the log", async () => {
