@@ -167,9 +167,8 @@ describe("the firewall on both backends, on the lab", () => {
       `rm -f /tmp/ipv6gw-switch.*; (i=0; while [ $i -lt 3000 ] && [ ! -f /tmp/ipv6gw-switch.stop ]; do if timeout 1 bash -c 'exec 3<>/dev/tcp/${C1}/22' 2>/dev/null; then echo through; else echo blocked; fi >> /tmp/ipv6gw-switch.log; sleep 0.2; i=$((i+1)); done) </dev/null >/dev/null 2>&1 & echo $! > /tmp/ipv6gw-switch.pid`,
     );
     stack.setConfig(siteConfig(site("iptables", "rfc4890", { rules: [{ name: "web-in", action: "accept", protocol: "tcp", port: 80, state: ["new"] }] })));
-    let out = "";
     try {
-      out = mustUp(stack);
+      mustUp(stack);
     } finally {
       labSh("outside", "touch /tmp/ipv6gw-switch.stop; p=$(cat /tmp/ipv6gw-switch.pid); while kill -0 \"$p\" 2>/dev/null; do sleep 0.2; done");
     }
