@@ -38,9 +38,10 @@ export const VERDICTS: readonly Probe[] = [
 ];
 
 /** Sends one packet from outside and prints how it was answered: answered, refused, other-error or none. */
-const PROBE_PY = String.raw`
+export const PROBE_PY = String.raw`
 import sys
-from scapy.all import IPv6, TCP, UDP, ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6PacketTooBig, ICMPv6DestUnreach, AsyncSniffer, send, conf
+from scapy.all import IPv6, TCP, UDP, ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6PacketTooBig, ICMPv6DestUnreach, AsyncSniffer, send, conf, raw
+from scapy.layers.inet6 import in6_chksum
 from scapy.layers.ipsec import ESP, AH
 conf.verb = 0
 dst, kind = sys.argv[1], sys.argv[2]
@@ -54,16 +55,22 @@ elif kind == "echo":
 elif kind == "esp":
     p = IPv6(dst=dst) / ESP(spi=4242, seq=1, data=b"ipv6gw-esp-probe")
 elif kind == "ah":
-    p = IPv6(dst=dst) / AH(spi=4242, seq=1, nh=59, icv=b"\x00" * 12)
+    # A UDP datagram behind the AH header, its checksum computed here (scapy cannot see through AH), and the
+    # AH length set (scapy leaves it 0): otherwise conntrack finds no protocol and calls the packet invalid.
+    u = UDP(raw(UDP(sport=43210, dport=9, chksum=0) / b"ipv6gw-ah-probe"))
+    u.chksum = in6_chksum(17, IPv6(src="${OUTSIDE}", dst=dst), raw(u))
+    p = IPv6(src="${OUTSIDE}", dst=dst) / AH(spi=4242, seq=1, nh=17, payloadlen=4, icv=b"\x00" * 12) / u
 elif kind == "ptb":
     # An error a router on the way would send about the client's connection out (source port arg, to our port 80).
     p = IPv6(src=dst.split(",")[1], dst=dst.split(",")[0]) / ICMPv6PacketTooBig(mtu=1280) / IPv6(src=dst.split(",")[0], dst=dst.split(",")[1], hlim=63) / TCP(sport=int(arg), dport=80, flags="A")
     dst = dst.split(",")[0]
-s = AsyncSniffer(filter="ip6 and not src host ${OUTSIDE}", timeout=3, store=True)
+# The interface towards the target: scapy's default is the IPv4 default route's, which outside has none of.
+iface = conf.route6.route(dst)[0]
+s = AsyncSniffer(iface=iface, filter="ip6 and not src host ${OUTSIDE}", timeout=3, store=True)
 s.start()
 import time
 time.sleep(0.5)
-send(p)
+send(p, iface=iface)
 s.join()
 out = "none"
 for r in s.results or []:
@@ -73,12 +80,13 @@ for r in s.results or []:
     if (TCP in r and r[TCP].dport == 43210) or ICMPv6EchoReply in r:
         out = "answered"
         break
-print(out)
+print(out, iface, len(s.results or []))
 `;
 
 function outside(kind: string, dst: string, arg = ""): string {
   labSh("outside", `cat > /tmp/ipv6gw-probe.py <<'PY'\n${PROBE_PY}\nPY`);
-  return labSh("outside", `python3 /tmp/ipv6gw-probe.py '${dst}' ${kind} ${arg}`, 60_000).trim();
+  // The verdict, then for a failing test's message: the interface and how many packets came back.
+  return labSh("outside", `python3 /tmp/ipv6gw-probe.py '${dst}' ${kind} ${arg}`, 60_000).trim().split(" ")[0];
 }
 
 /** Sends from outside while tcpdump on `box` waits for the packet; "through" if it saw it. */
