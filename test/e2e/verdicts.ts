@@ -40,20 +40,20 @@ export const VERDICTS: readonly Probe[] = [
 /** Sends one packet from outside and prints how it was answered: answered, refused, other-error or none. */
 export const PROBE_PY = String.raw`
 import sys
-from scapy.all import IPv6, TCP, UDP, ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6PacketTooBig, ICMPv6DestUnreach, AsyncSniffer, send, conf, raw
+from scapy.all import IPv6, TCP, UDP, ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6PacketTooBig, ICMPv6DestUnreach, AsyncSniffer, conf, raw
 from scapy.layers.inet6 import in6_chksum
 from scapy.layers.ipsec import ESP, AH
 conf.verb = 0
 dst, kind = sys.argv[1], sys.argv[2]
 arg = sys.argv[3] if len(sys.argv) > 3 else ""
 if kind == "tcp":
-    p = IPv6(dst=dst) / TCP(sport=43210, dport=int(arg), flags="S")
+    p = IPv6(src="${OUTSIDE}", dst=dst) / TCP(sport=43210, dport=int(arg), flags="S")
 elif kind == "udp":
-    p = IPv6(dst=dst) / UDP(sport=43210, dport=int(arg)) / b"ipv6gw"
+    p = IPv6(src="${OUTSIDE}", dst=dst) / UDP(sport=43210, dport=int(arg)) / b"ipv6gw"
 elif kind == "echo":
-    p = IPv6(dst=dst) / ICMPv6EchoRequest(id=4242, seq=1)
+    p = IPv6(src="${OUTSIDE}", dst=dst) / ICMPv6EchoRequest(id=4242, seq=1)
 elif kind == "esp":
-    p = IPv6(dst=dst) / ESP(spi=4242, seq=1, data=b"ipv6gw-esp-probe")
+    p = IPv6(src="${OUTSIDE}", dst=dst) / ESP(spi=4242, seq=1, data=b"ipv6gw-esp-probe")
 elif kind == "ah":
     # A UDP datagram behind the AH header, its checksum computed here (scapy cannot see through AH), and the
     # AH length set (scapy leaves it 0): otherwise conntrack finds no protocol and calls the packet invalid.
@@ -68,9 +68,12 @@ elif kind == "ptb":
 iface = conf.route6.route(dst)[0]
 s = AsyncSniffer(iface=iface, filter="ip6 and not src host ${OUTSIDE}", timeout=3, store=True)
 s.start()
-import time
+import socket, time
 time.sleep(0.5)
-send(p, iface=iface)
+# Sent through the kernel (a raw socket with our own header), which finds the next hop's MAC itself:
+# scapy's own neighbour discovery sometimes gives up and broadcasts.
+out_sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+out_sock.sendto(raw(p), (dst, 0))
 s.join()
 out = "none"
 for r in s.results or []:
