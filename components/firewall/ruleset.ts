@@ -173,7 +173,7 @@ export class RulesetProvider implements pulumi.dynamic.ResourceProvider {
     return {
       changes: changed || stale || providerChanged(olds as never, news as never),
       // One resource never moves between backends: the Firewall makes a new one.
-      replaces: backendOf(olds) !== backendOf(news) ? ["backend"] : [],
+      ...(backendOf(olds) !== backendOf(news) ? { replaces: ["backend"] } : {}),
     };
   }
 
@@ -269,7 +269,7 @@ export class RulesetProvider implements pulumi.dynamic.ResourceProvider {
   async create(inputs: RulesetState) {
     const previous = await this.apply(inputs);
     await this.persist(inputs, true);
-    return { id: `${backendOf(inputs)}-ipv6gw`, outs: { ...inputs, previous, persisted: inputs.persistPath !== undefined } };
+    return { id: backendOf(inputs) === "nftables" ? "nft-ipv6gw" : "ip6tables-filter", outs: { ...inputs, previous, persisted: inputs.persistPath !== undefined } };
   }
 
   async update(_id: string, olds: RulesetState, news: RulesetState) {
@@ -286,7 +286,7 @@ export class RulesetProvider implements pulumi.dynamic.ResourceProvider {
     const remote = await this.open(props.connection);
     const result = await remote.run(readScript(b, props.persistPath, b === "iptables" ? chainNamesOf(props.rules ?? "") : []));
     if (result.code === 3) return {};
-    if (result.code !== 0) throw remoteCommandError(remote.where, `reading the firewall (${b})`, result);
+    if (result.code !== 0) throw remoteCommandError(remote.where, `reading the ${b === "nftables" ? `nftables ${NFT_TABLE_REF}` : "ip6tables filter table"}`, result);
     const [live, boot = ""] = result.stdout.split(`${BOOT_COPY_MARK}\n`);
     const rules = normalizeOurs(b, live);
     const persisted = props.persistPath === undefined ? undefined : boot === bootCopy(b, rules);
@@ -298,7 +298,7 @@ export class RulesetProvider implements pulumi.dynamic.ResourceProvider {
   async delete(_id: string, props: RulesetState) {
     const b = backendOf(props);
     const remote = await this.open(props.connection);
-    await mustRun(remote, `putting back what was there before the firewall (${b})`, restorePreviousScript(b), { stdin: props.previous ?? emptyRules(b) });
+    await mustRun(remote, `putting back the ${b === "nftables" ? `nftables ${NFT_TABLE_REF}` : "ip6tables rules of ours"} as they were before`, restorePreviousScript(b), { stdin: props.previous || emptyRules(b) });
     if (props.persistPath) await mustRun(remote, `restoring ${props.persistPath}`, restoreFileScript(props.persistPath));
     await remote.run(`rm -rf ${shq(STATE_DIR)}; rmdir /var/lib/ipv6gw /etc/ipv6gw 2>/dev/null || true`);
   }

@@ -71,6 +71,9 @@ describe("HostFacts provider", () => {
     modules: [],
     ip6tablesBackend: "",
     ip6tablesVersion: "",
+    nftVersion: "",
+    // nf_tables is also seen through nft and ip6tables, which the stack installs.
+    features: { ...parseFacts(debian).features, nftables: false },
   };
 
   it("records the box's stable facts, named by its kernel", async () => {
