@@ -2,8 +2,8 @@
 // ours) and iptables (chains of ours). Rule-level previews in nft syntax,
 // drift in our table only, one table of verdicts checked against each backend
 // and preset with real packets, rules of others (a foreign nft table, a
-// DOCKER-USER-like chain, an f2b-like chain) surviving apply, rollback, a boot
-// and destroy, and a switch of backends in one `up` that a probe from outside
+// DOCKER-USER-like chain, an f2b-like chain) surviving apply, rollback, a
+// reboot (lab restart) and destroy, and a switch of backends in one `up` that a probe from outside
 // never gets through.
 import { labSh, runLabCli } from "../../lab/client";
 import { SiteConfig, TestStack, labSite, labSiteStack, propertyLineDiff, siteConfig } from "../pulumi-stack";
@@ -36,6 +36,37 @@ const MAKE_FOREIGN = [
   "ip6tables -A f2b-sshd -s 2001:db8:ffff::66 -j REJECT --reject-with icmp6-port-unreachable",
   "ip6tables -I INPUT -p tcp --dport 22 -j f2b-sshd",
 ].join(" && ");
+
+/**
+ * Installs a stand-in for Docker's and fail2ban's units on gw: at boot, after the network, it makes the same
+ * rules again (theirs live in the kernel only, and they make them at every start).
+ */
+const FOREIGN_AT_BOOT = [
+  "cat > /usr/local/sbin/ipv6gw-test-foreign <<'SH'",
+  "#!/bin/sh",
+  `${MAKE_FOREIGN.split(" && ").join("\n")}`,
+  "SH",
+  "chmod 0755 /usr/local/sbin/ipv6gw-test-foreign",
+  "cat > /etc/systemd/system/ipv6gw-test-foreign.service <<'UNIT'",
+  "[Unit]",
+  "Description=ipv6gw test: rules of others, made at their start as Docker and fail2ban make theirs",
+  "After=network.target",
+  "[Service]",
+  "Type=oneshot",
+  "RemainAfterExit=yes",
+  "ExecStart=/usr/local/sbin/ipv6gw-test-foreign",
+  "[Install]",
+  "WantedBy=multi-user.target",
+  "UNIT",
+  "systemctl daemon-reload",
+  "systemctl enable --quiet ipv6gw-test-foreign.service",
+].join("\n");
+
+/** Reboots gw (lab restart: its disk kept, its kernel state gone). */
+function rebootGateway(): void {
+  const r = runLabCli(["restart", "gw"], { timeoutMs: 300_000 });
+  if (r.code !== 0) throw new Error(`lab restart gw failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+}
 
 /** What of the rules of others the box holds now. */
 const foreign = () =>
@@ -100,6 +131,7 @@ describe("the firewall on both backends, on the lab", () => {
   it("nftables: shows rules added, edited and removed by hand in our table, never changes in other tables; up --refresh puts ours back", () => {
     bothTools();
     labSh("gw", MAKE_FOREIGN);
+    labSh("gw", FOREIGN_AT_BOOT);
     const others = foreign();
     labSh(
       "gw",
@@ -133,7 +165,7 @@ describe("the firewall on both backends, on the lab", () => {
     labSh("gw", "nft delete rule inet foreign input handle $(nft -a list chain inet foreign input | sed -n 's/.*dport 9998 accept # handle \\([0-9]*\\)/\\1/p')");
   });
 
-  it("nftables: rules of others survive an apply, a rollback and a boot", () => {
+  it("nftables: rules of others survive an apply, a rollback and a reboot, after which our table is loaded before forwarding", () => {
     const others = foreign();
     const applied = site("nftables", "howto", { rules: [{ name: "alt-https-in", action: "accept", protocol: "tcp", port: 8443, state: ["new"] }] });
     stack.setConfig(siteConfig(applied));
@@ -147,10 +179,10 @@ describe("the firewall on both backends, on the lab", () => {
     expect(labSh("gw", OUR_TABLE)).toBe(before);
     expect(labSh("gw", "ls -A /var/lib/ipv6gw/firewall").trim()).toBe("");
     expect(foreign()).toBe(others);
-    // A boot, as far as the lab's boxes can have one: the kernel's ruleset empty, then the boot units in their order
-    // (ours before network-pre.target; Docker's and fail2ban's after the network, here a stand-in making the same rules).
-    labSh("gw", `nft flush ruleset && systemctl restart ipv6gw-firewall.service && ${MAKE_FOREIGN}`);
+    rebootGateway();
     expect(foreign()).toBe(others);
+    expect(labSh("gw", OUR_TABLE)).toBe(before);
+    expect(labSh("gw", "systemctl is-active ipv6gw-firewall.service ipv6gw-forwarding.service; cat /proc/sys/net/ipv6/conf/all/forwarding")).toBe("active\nactive\n1\n");
     stack.setConfig(siteConfig(applied));
     expect(stack.preview(["--refresh", "--expect-no-changes"]).status).toBe(0);
   });
@@ -192,7 +224,7 @@ describe("the firewall on both backends, on the lab", () => {
     expect(runProbes()).toEqual(expectedFor(preset));
   });
 
-  it("iptables: owns only its chains and jumps; rules of others survive an apply, a rollback, a boot and destroy", () => {
+  it("iptables: owns only its chains and jumps; rules of others survive an apply, a rollback, a reboot and destroy", () => {
     const others = foreign();
     const live = labSh("gw", "ip6tables -S");
     // Step 17 where nothing else is, others' rules where they were.
@@ -203,9 +235,11 @@ describe("the firewall on both backends, on the lab", () => {
     expect(up.stdout + up.stderr).toContain("the box restored the previous ruleset after 15 s and is reachable again");
     expect(labSh("gw", "ip6tables -S")).toBe(live);
     expect(labSh("gw", "ls -A /var/lib/ipv6gw/firewall").trim()).toBe("");
-    // A boot (see above): netfilter-persistent loads rules.v6 into an empty kernel, then the others add theirs.
-    labSh("gw", `nft flush ruleset && systemctl restart netfilter-persistent && ${MAKE_FOREIGN}`);
+    // At boot netfilter-persistent loads ours into the empty table, forwarding comes after it, the others add theirs later.
+    rebootGateway();
     expect(foreign()).toBe(others);
+    expect(labSh("gw", "ip6tables -S")).toBe(live);
+    expect(labSh("gw", "systemctl is-active netfilter-persistent.service ipv6gw-forwarding.service; cat /proc/sys/net/ipv6/conf/all/forwarding")).toBe("active\nactive\n1\n");
     stack.setConfig(siteConfig(site("iptables", "howto")));
     expect(stack.preview(["--refresh", "--expect-no-changes"]).status).toBe(0);
     const destroyed = stack.run(["destroy", "--yes", "--skip-preview"]);
@@ -213,5 +247,6 @@ describe("the firewall on both backends, on the lab", () => {
     expect(foreign()).toBe(others);
     expect(labSh("gw", "{ nft list ruleset; ip6tables-save; } | grep -c 'ipv6gw' || true").trim()).toBe("0");
     expect(labSh("gw", "for p in /etc/ipv6gw /var/lib/ipv6gw /etc/systemd/system/ipv6gw-firewall.service; do [ -e \"$p\" ] && echo \"$p\"; done; true").trim()).toBe("");
+    labSh("gw", "systemctl disable --quiet ipv6gw-test-foreign.service; rm -f /etc/systemd/system/ipv6gw-test-foreign.service /usr/local/sbin/ipv6gw-test-foreign; systemctl daemon-reload");
   });
 });
