@@ -16,7 +16,6 @@ import { z } from "zod";
 import { childOf } from "./child-options";
 import { Checks, checksSettingsShape } from "./checks/checks";
 import { ProbeResult } from "./checks/site-probe";
-import { persistencePlan } from "./firewall/persistence";
 import { Firewall, firewallBoxProblems, firewallSettingsProblems, firewallSettingsShape } from "./firewall/firewall";
 import { GatewayHost, gatewaySettingsProblems, gatewaySettingsShape } from "./gateway/gateway-host";
 import { gatewayProblems } from "./gateway/preflight";
@@ -75,7 +74,7 @@ type SettingsView = {
   gateway: { lanInterface: string; uplinkInterface?: string; uplinkAutoconf: boolean };
   tunnel: { kind: "wireguard" | "sit6in4"; routedPrefix?: string } | { kind: "gw6c"; hostType: "host" | "router"; expectedPrefix?: string };
   lan: { prefix?: string; ula: boolean | string };
-  firewall: Pick<SiteSettings["firewall"], "preset" | "rules">;
+  firewall: Pick<SiteSettings["firewall"], "preset" | "rules" | "backend">;
   clients: readonly { name: string }[];
 };
 
@@ -134,7 +133,7 @@ export function siteProblems(s: SiteSettings): Problem[] {
   return [
     ...siteSettingsProblems(s),
     ...under(["gateway"], gatewayProblems(facts, needs)),
-    ...under(["firewall"], firewallBoxProblems(facts)),
+    ...under(["firewall"], firewallBoxProblems(facts, s.firewall.backend)),
     ...under(["tunnel"], tunnelProblems),
     ...(plan.radvd ? under(["radvd"], radvdProblems({ ...s.radvd, lanInterface: plan.lanInterface })) : []),
     ...s.clients.flatMap((c, i) => under(["clients", i], ipv6ClientProblems(c))),
@@ -207,7 +206,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
     const firewall = new Firewall(`${name}-firewall`, { ...s.firewall, connection: conn, facts, lanInterface, lanPrefixes: plan.firewallLanPrefixes }, childOf(this, opts));
     const gateway = new GatewayHost(
       `${name}-gateway`,
-      { ...s.gateway, tunnel: s.tunnel.kind, gw6cTunnelMode: s.tunnel.kind === "gw6c" ? s.tunnel.tunnelMode : undefined, firewallBootUnit: `${persistencePlan(facts).service}.service` },
+      { ...s.gateway, tunnel: s.tunnel.kind, gw6cTunnelMode: s.tunnel.kind === "gw6c" ? s.tunnel.tunnelMode : undefined, firewallBootUnit: firewall.bootUnit },
       childOf(this, opts, firewall.ruleset),
     );
     const after = [firewall.ruleset, gateway.forwarding];

@@ -57,13 +57,15 @@ export const APT_REPO_PACKAGES = [
   "libssl-dev",
   "tcpdump",
   "busybox",
-  // Not for the gateway: the preflight e2e enables it to show it is refused.
+  // The firewall's nftables backend; the preflight e2e also enables its service to show it is refused.
   "nftables",
   // Native scenario: the ISP's DHCPv6 server, and the DHCPv6-PD clients
   // Debian ships for a gateway to choose from (systemd-networkd is in systemd).
   "kea-dhcp6-server",
   "dhcpcd-base",
   "wide-dhcpv6-client",
+  // Packets the firewall e2e tests send from outside (ESP, AH, ICMPv6 errors quoting a LAN connection).
+  "python3-scapy",
 ] as const;
 
 /** Where boxes see the local apt repository (bind-mounted read-only). */

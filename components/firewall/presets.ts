@@ -78,12 +78,12 @@ function transitIcmp(o: PresetOptions): FirewallRule[] {
 function localIcmp(o: PresetOptions): FirewallRule[] {
   return [
     ...transitIcmp(o),
-    icmp("nd-router-solicitation", "router-solicitation", { extraMatches: "-m hl --hl-eq 255" }),
-    icmp("nd-router-advertisement", "router-advertisement", { extraMatches: "-m hl --hl-eq 255" }),
-    icmp("nd-neighbour-solicitation", "neighbour-solicitation", { extraMatches: "-m hl --hl-eq 255" }),
-    icmp("nd-neighbour-advertisement", "neighbour-advertisement", { extraMatches: "-m hl --hl-eq 255" }),
-    icmp("nd-inverse-solicitation", "inverse-nd-solicitation", { extraMatches: "-m hl --hl-eq 255" }),
-    icmp("nd-inverse-advertisement", "inverse-nd-advertisement", { extraMatches: "-m hl --hl-eq 255" }),
+    icmp("nd-router-solicitation", "router-solicitation", { hopLimit: 255 }),
+    icmp("nd-router-advertisement", "router-advertisement", { hopLimit: 255 }),
+    icmp("nd-neighbour-solicitation", "neighbour-solicitation", { hopLimit: 255 }),
+    icmp("nd-neighbour-advertisement", "neighbour-advertisement", { hopLimit: 255 }),
+    icmp("nd-inverse-solicitation", "inverse-nd-solicitation", { hopLimit: 255 }),
+    icmp("nd-inverse-advertisement", "inverse-nd-advertisement", { hopLimit: 255 }),
     icmp("mld-query", "mld-query", { source: "fe80::/10" }),
     icmp("mld-report", "mld-report", { source: "fe80::/10" }),
     icmp("mld-done", "mld-done", { source: "fe80::/10" }),
