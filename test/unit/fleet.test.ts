@@ -1,6 +1,10 @@
 // The fleet preview's pure parts: its command line, what it makes of a
 // site's engine events, its summary, the facts cache and the bound on
 // concurrent previews.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { firewallTable } from "../../components/firewall/firewall";
 import { FIREWALL_TYPE } from "../../components/firewall/firewall-inputs";
@@ -9,6 +13,7 @@ import { offlineEnvironment } from "../../scripts/fleet/environment";
 import { factsCache, factsKey } from "../../scripts/fleet/facts-cache";
 import { DEFAULT_CONCURRENCY, parseFleetArgs } from "../../scripts/fleet/options";
 import { bounded } from "../../scripts/fleet/run";
+import { ANALYZER_SHIM, startServer } from "../../scripts/fleet/shared";
 import { SiteEvents, SiteResult, classifyError, fails } from "../../scripts/fleet/site-result";
 import { COMMENT_MARKER, FleetRun, renderMarkdown, renderText } from "../../scripts/fleet/summary";
 
@@ -225,5 +230,35 @@ describe("the fleet's bound and environment", () => {
     const theirs = offlineEnvironment("/r", "/b", { PATH: "", PULUMI_BACKEND_URL: "s3://state", PULUMI_CONFIG_PASSPHRASE: "" });
     expect(theirs.ownBackend).toBe(false);
     expect(theirs.env).toMatchObject({ PULUMI_BACKEND_URL: "s3://state", PULUMI_CONFIG_PASSPHRASE: "" });
+  });
+});
+
+describe("the processes a fleet run shares", () => {
+  it("starts a plugin server and takes the port it prints first, its later output drained", async () => {
+    const server = await startServer("a test server", ["-e", "console.log('4242'); console.log('later'); setInterval(() => {}, 1000)"], os.tmpdir(), process.env);
+    try {
+      expect(server.port).toBe("4242");
+      expect(server.died()).toBeUndefined();
+    } finally {
+      server.stop();
+    }
+  });
+
+  it("says why a server died before it listened", async () => {
+    await expect(startServer("a test server", ["-e", "console.error('no port for you'); process.exit(3)"], os.tmpdir(), process.env)).rejects.toThrow("a test server exited (3): no port for you");
+  });
+
+  it("hands the CLI the shared pack's port from the analyzer shim, and refuses to run without one", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipv6gw-shim-"));
+    try {
+      const shim = path.join(dir, "shim");
+      fs.writeFileSync(shim, ANALYZER_SHIM.replace("exec sleep 2147483647", "exit 0"), { mode: 0o755 });
+      expect(spawnSync(shim, [], { env: { IPV6GW_FLEET_POLICY_PORT: "5151" }, encoding: "utf8" }).stdout).toBe("5151\n");
+      const alone = spawnSync(shim, [], { env: {}, encoding: "utf8" });
+      expect(alone.status).not.toBe(0);
+      expect(alone.stderr).toContain("only npm run fleet -- preview runs this compiled policy pack");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
