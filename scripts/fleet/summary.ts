@@ -39,7 +39,8 @@ function policyCell(r: SiteResult): string {
   return [m ? `${m} mandatory` : "", a ? `${a} advisory` : ""].filter(Boolean).join(", ") || "-";
 }
 
-const counts = (r: SiteResult) => (r.errors.length && !r.output.includes("Resources:") ? ["-", "-", "-"] : [r.changes.add, r.changes.change, r.changes.delete].map(String));
+/** A preview that failed with an error planned nothing: its counts would only be what registered before the error. */
+const counts = (r: SiteResult) => (r.errors.length ? ["-", "-", "-"] : [r.changes.add, r.changes.change, r.changes.delete].map(String));
 
 function table(run: FleetRun): string[][] {
   return [["site", "add", "change", "delete", "firewall rules", "policies", "result"], ...run.sites.map((r) => [r.stack, ...counts(r), ruleList(r), policyCell(r), verdict(r)])];
