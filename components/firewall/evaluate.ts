@@ -191,6 +191,7 @@ export function matchRule(rule: FirewallRule, p: Packet): Match {
     () => (rule.tcpFlags === undefined ? YES : matchTcpFlags(rule.tcpFlags, p.tcpFlags)),
     () => (rule.icmpv6Type === undefined ? YES : matchIcmpv6Type(rule.icmpv6Type, p.icmpv6Type, p.icmpv6Code)),
     () => (rule.state === undefined || rule.state.length === 0 || rule.state.includes(p.state) ? YES : NO),
+    () => (rule.hopLimit === undefined ? YES : p.hopLimit === undefined ? unknown(`the hop limit is ${rule.hopLimit}`) : p.hopLimit === rule.hopLimit ? YES : NO),
     () => (rule.extraMatches === undefined ? YES : matchExtra(rule.extraMatches, p.hopLimit)),
     () => (rule.limit === undefined ? YES : unknown(`the traffic stays under its rate limit ${rule.limit}${rule.limitBurst ? ` (burst ${rule.limitBurst})` : ""}`, "limit")),
   ];

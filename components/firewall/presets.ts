@@ -89,8 +89,8 @@ function localIcmp(o: PresetOptions): FirewallRule[] {
     icmp("mld-done", "mld-done", { source: "fe80::/10" }),
     icmp("mldv2-report", "mldv2-report", { source: "fe80::/10" }),
     // SEND's certification path messages (hop limit 255, RFC 3971) and multicast router discovery (link-local, RFC 4286).
-    icmp("send-cert-solicitation", "certification-path-solicitation", { extraMatches: "-m hl --hl-eq 255" }),
-    icmp("send-cert-advertisement", "certification-path-advertisement", { extraMatches: "-m hl --hl-eq 255" }),
+    icmp("send-cert-solicitation", "certification-path-solicitation", { hopLimit: 255 }),
+    icmp("send-cert-advertisement", "certification-path-advertisement", { hopLimit: 255 }),
     icmp("mrd-advertisement", "multicast-router-advertisement", { source: "fe80::/10" }),
     icmp("mrd-solicitation", "multicast-router-solicitation", { source: "fe80::/10" }),
     icmp("mrd-termination", "multicast-router-termination", { source: "fe80::/10" }),
