@@ -72,11 +72,13 @@ describe("free text that is accepted travels as data", () => {
     if (reset.code !== 0) throw new Error(`lab reset failed:\n${reset.stdout}\n${reset.stderr}`);
     const lab = loadLab();
     // Paths on this machine with shell syntax in them: the tarball and the private key.
+    // The markers' slashes make nested directories; the whole path still reads as the command.
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ipv6gw-hostile-"));
     const odd = path.join(tmp, `dir $(touch ${MARKER_PREFIX}-path) 'q' "d" ;x`);
-    fs.mkdirSync(odd);
+    fs.mkdirSync(odd, { recursive: true });
     const tarball = packGw6cStandin(path.join(odd, "gw6c.tar.gz"));
     const keyFile = path.join(odd, "key`touch " + MARKER_PREFIX + "-key`");
+    fs.mkdirSync(path.dirname(keyFile), { recursive: true });
     fs.copyFileSync(lab.sshPrivateKeyPath, keyFile);
     const gw = labBox(lab, "gw");
 
