@@ -50,7 +50,7 @@ describe("stack config", () => {
     ["a misspelt section", { firewal: { preset: "rfc4890" } }, "ipv6gw:site: unknown key 'firewal' (did you mean 'firewall'?)"],
     ["a misspelt firewall key", { firewall: { rollbackSecond: 5 } }, "ipv6gw:site.firewall: unknown key 'rollbackSecond' (did you mean 'rollbackSeconds'?)"],
     ["a misspelt gateway key", { gateway: { connection: { lab: "gw" }, lanInterfaces: "eth0" } }, "ipv6gw:site.gateway: unknown key 'lanInterfaces' (did you mean 'lanInterface'?)"],
-    ["a client key that does not exist", { clients: [{ name: "c1", connection: { lab: "c1" }, mac: "00:00:5e:00:53:11" }] }, "ipv6gw:site.clients[0]: unknown key 'mac' (known keys here: name, interface, privacy, networkFile, connection)"],
+    ["a client key that does not exist", { clients: [{ name: "c1", connection: { lab: "c1" }, mac: "00:00:5e:00:53:11" }] }, "ipv6gw:site.clients[0]: unknown key 'mac' (did you mean 'lan'?)"],
     ["an unknown key in a rule", { firewall: { rules: [{ name: "a", action: "accept", protocl: "tcp" }] } }, "ipv6gw:site.firewall.rules[0]: unknown key 'protocl' (did you mean 'protocol'?)"],
     ["an unknown gw6c.conf setting", { tunnel: { kind: "gw6c", source: { tarball: "x.tgz" }, server: "b.example.net", settings: { keepaliveIntervall: 5 } } }, "ipv6gw:site.tunnel.settings: unknown key 'keepaliveIntervall' (did you mean 'keepaliveInterval'?)"],
     // 9.6: semantic cases
