@@ -261,7 +261,12 @@ export function renderPdHook(m: PdHookModel): string {
     '  echo "ipv6gw pd-hook: radvd refuses the new config, the old one stays:" >&2; cat "$work/check" "$work/radvd.conf" >&2; exit 1',
     "fi",
     `mv -f "$work/radvd.conf" ${conf}`,
-    `LC_ALL=C sort "$work/state" > ${state}.new && mv -f ${state}.new ${state}`,
+    // One line in the journal when what is advertised changes (not on every count-down).
+    `LC_ALL=C sort "$work/state" > "$work/state.sorted"`,
+    `if [ "$(cut -d' ' -f1,2,4 ${state})" != "$(cut -d' ' -f1,2,4 "$work/state.sorted")" ]; then`,
+    `  echo "ipv6gw pd-hook (\${reason:-$1}): advertising $(awk '{ printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $4 }' "$work/state.sorted")" >&2`,
+    "fi",
+    `mv -f "$work/state.sorted" ${state}.new && mv -f ${state}.new ${state}`,
     `if systemctl -q is-active ${PD_RADVD_UNIT}; then systemctl reload ${PD_RADVD_UNIT}; fi`,
     "",
   ].join("\n");

@@ -71,8 +71,14 @@ function heldScript(lans: readonly string[]): string {
   ].join("; ");
 }
 
-/** Waits up to `seconds` for every LAN to hold a /64; then prints what it holds, or the client's journal and exits 4. */
-export function waitScript(unit: string, lans: readonly string[], seconds: number): string {
+/**
+ * Waits up to `seconds` for every LAN to hold a /64; then prints what it
+ * holds, or the client's journal and exits 4. After 10 s without, it has
+ * dhcpcd ask again at once (`dhcpcd -n`): a client that has been soliciting
+ * for a while (a server back after an outage) may otherwise wait minutes
+ * for its next try.
+ */
+export function waitScript(unit: string, wanInterface: string, lans: readonly string[], seconds: number): string {
   const count = `[ "$(printf '%s\\n' "$out" | grep -c '^lan ')" -ge ${lans.length} ] && [ "$(printf '%s\\n' "$out" | grep '^lan ' | cut -d' ' -f2 | sort -u | wc -l)" -ge ${lans.length} ]`;
   return [
     `systemctl cat ${shq(unit)} >/dev/null 2>&1 || exit ${DELEGATION_EXIT.notDeployed}`,
@@ -81,6 +87,7 @@ export function waitScript(unit: string, lans: readonly string[], seconds: numbe
     `  out=$(${heldScript(lans)})`,
     `  if ${count}; then printf '%s\\n' "$out"; exit 0; fi`,
     `  [ $i -ge ${seconds} ] && break`,
+    `  [ $i -eq 10 ] && systemctl -q is-active ${shq(unit)} && dhcpcd -n ${shq(wanInterface)} >/dev/null 2>&1`,
     "  i=$((i + 1)); sleep 1",
     "done",
     `printf '%s\\n' "$out"`,
@@ -158,7 +165,7 @@ export class DelegatedPrefixProvider implements pulumi.dynamic.ResourceProvider 
   private async wait(s: DelegatedState): Promise<Held> {
     const remote = await this.open(s.connection);
     const lans = s.lans.map((l) => l.interface);
-    const r = await remote.run(waitScript(s.unit, lans, s.waitSeconds), { timeoutSeconds: s.waitSeconds + 60 });
+    const r = await remote.run(waitScript(s.unit, s.wanInterface, lans, s.waitSeconds), { timeoutSeconds: s.waitSeconds + 60 });
     if (r.code === 0) return parseHeld(r.stdout);
     if (r.code === DELEGATION_EXIT.timedOut) throw namedError("DelegationError", delegationTimeoutMessage(s, parseHeld(r.stdout), remote.where));
     if (r.code === DELEGATION_EXIT.notDeployed) throw namedError("DelegationError", `${s.unit} is not on ${remote.where}: the DHCPv6 client must be deployed before its delegation is read`);

@@ -180,7 +180,8 @@ function buildDhcpv6PdUplink(parent: pulumi.ComponentResource, name: string, a: 
       connection: conn,
       create: `mkdir -p ${PD_STATE_DIR} ${PD_RUN_DIR}`,
       present: `test -d ${PD_STATE_DIR}`,
-      delete: `rm -rf ${PD_STATE_DIR} ${PD_RUN_DIR}/radvd.conf ${PD_RUN_DIR}/radvd.pid ${PD_RUN_DIR}/pd-hook.lock /var/lib/dhcpcd\nrmdir ${PD_RUN_DIR} /var/lib/ipv6gw 2>/dev/null || true`,
+      // dhcpcd's own lease and DUID (/var/lib/dhcpcd) go with its package, when we installed it.
+      delete: `rm -rf ${PD_STATE_DIR} ${PD_RUN_DIR}/radvd.conf ${PD_RUN_DIR}/radvd.pid ${PD_RUN_DIR}/pd-hook.lock\nrmdir ${PD_RUN_DIR} /var/lib/ipv6gw 2>/dev/null || true`,
     },
     childOf(parent, opts, packages),
   );

@@ -35,6 +35,47 @@ describe("stack config", () => {
     ]);
   });
 
+  it("reads the lab's native site: two LANs of the delegated prefix, c3 on the second", () => {
+    const site = parseSiteConfig(stack("lab-native")["ipv6gw:site"]);
+    expect(site.tunnel).toEqual({
+      kind: "dhcpv6-pd",
+      wanInterface: "wan0",
+      prefixLength: 56,
+      lans: [
+        { interface: "eth0", subnetId: 0 },
+        { interface: "eth1", subnetId: 1 },
+      ],
+      requestAddress: false,
+      waitSeconds: 60,
+      preferredLifetimeLimit: 2700,
+      validLifetimeLimit: 5400,
+    });
+    expect(site.gateway.lanInterface).toBeUndefined();
+    expect(site.clients.map((c) => [c.name, c.lan])).toEqual([
+      ["c1", undefined],
+      ["c2", undefined],
+      ["c3", "eth1"],
+    ]);
+  });
+
+  it("reads the native example: per-LAN DNS options, a ULA, a client on the guest LAN", () => {
+    const site = parseSiteConfig(stack("example-native")["ipv6gw:site"]);
+    expect(site.tunnel).toMatchObject({ kind: "dhcpv6-pd", wanInterface: "enp1s0", lans: [{ interface: "enp2s0", subnetId: 0 }, { interface: "enp3s0", subnetId: 1, rdnss: ["2001:db8:ffff::53"] }] });
+    expect(site.clients.map((c) => c.lan)).toEqual([undefined, "enp3s0"]);
+  });
+
+  it.each([
+    ["a prefix hint of 40", { prefixLength: 40 }, "ipv6gw:site.tunnel.prefixLength: is 40: ask for a prefix of 48 to 64 bits"],
+    ["a subnet id beyond a /60", { prefixLength: 60, lans: [{ interface: "eth0", subnetId: 16 }] }, "ipv6gw:site.tunnel.lans[0].subnetId: is 16, which does not fit a /60"],
+    ["a LAN on the WAN", { lans: [{ interface: "wan0", subnetId: 0 }] }, "ipv6gw:site.tunnel.lans[0].interface: is 'wan0', the WAN interface"],
+    ["no LAN", { lans: [] }, "ipv6gw:site.tunnel.lans: must name at least one LAN"],
+    ["a LAN key misspelt", { lans: [{ interface: "eth0", subnetID: 0 }] }, "ipv6gw:site.tunnel.lans[0]: unknown key 'subnetID' (did you mean 'subnetId'?)"],
+  ])("names a native site's %s at preview", (_what, tunnel, line) => {
+    const native = stack("lab-native")["ipv6gw:site"];
+    const problems = problemsOf({ ...native, tunnel: { ...native.tunnel, ...tunnel } });
+    expect(problems).toContainEqual(expect.stringContaining(line));
+  });
+
   it("reads the HOWTO-shaped gw6c example, defaults from gw6c's own contract", () => {
     const site = parseSiteConfig(stack("example-gw6c")["ipv6gw:site"]);
     expect(site.tunnel).toMatchObject({ kind: "gw6c", server: "broker.freenet6.net", authMethod: "any", hostType: "router", logFile: 2, installDir: "/usr/local/gw6c", retryDelay: 30 });

@@ -31,7 +31,7 @@ describe("what the box holds", () => {
 
 describe("DelegatedPrefix provider", () => {
   it("waits for every LAN to hold its /64, then records what the box holds", async () => {
-    const remote = new FakeRemote([[waitScript(UNIT, ["eth0", "eth1"], 60), { stdout: HELD_0 }]]);
+    const remote = new FakeRemote([[waitScript(UNIT, "wan0", ["eth0", "eth1"], 60), { stdout: HELD_0 }]]);
     const { id, outs } = await new DelegatedPrefixProvider(opener(remote)).create(ASKED);
     expect(id).toBe("delegation-wan0");
     expect(outs).toEqual({ ...ASKED, prefix: "2001:db8:9900::/56", lanPrefixes: { eth0: "2001:db8:9900::/64", eth1: "2001:db8:9900:1::/64" } });
@@ -39,7 +39,7 @@ describe("DelegatedPrefix provider", () => {
 
   it("fails after the wait when no server answered: what was asked, on which interface, what came back, dhcpcd's own words", async () => {
     const log = ["log wan0: soliciting a DHCPv6 lease", "log wan0: no advertisement received", "log eth9: unrelated"].join("\n");
-    const remote = new FakeRemote([[waitScript(UNIT, ["eth0", "eth1"], 60), { code: DELEGATION_EXIT.timedOut, stdout: log }]], "root@gw:22");
+    const remote = new FakeRemote([[waitScript(UNIT, "wan0", ["eth0", "eth1"], 60), { code: DELEGATION_EXIT.timedOut, stdout: log }]], "root@gw:22");
     await expect(new DelegatedPrefixProvider(opener(remote)).create(ASKED)).rejects.toThrow(
       [
         "no prefix was delegated within 60 s on root@gw:22: dhcpcd asked for a /56 (DHCPv6 IA_PD, RFC 8415) from the DHCPv6 servers on wan0, for eth0 (subnet id 0), eth1 (subnet id 1); what came back: nothing: no DHCPv6 server answered.",
@@ -59,7 +59,7 @@ describe("DelegatedPrefix provider", () => {
   });
 
   it("refuses to wait on a box without the DHCPv6 client's unit", async () => {
-    const remote = new FakeRemote([[waitScript(UNIT, ["eth0", "eth1"], 60), { code: DELEGATION_EXIT.notDeployed }]], "root@gw:22");
+    const remote = new FakeRemote([[waitScript(UNIT, "wan0", ["eth0", "eth1"], 60), { code: DELEGATION_EXIT.notDeployed }]], "root@gw:22");
     await expect(new DelegatedPrefixProvider(opener(remote)).create(ASKED)).rejects.toThrow("ipv6gw-dhcpcd.service is not on root@gw:22: the DHCPv6 client must be deployed before its delegation is read");
   });
 
@@ -77,7 +77,7 @@ describe("DelegatedPrefix provider", () => {
   });
 
   it("changes only when what is asked changes, and an update then waits again", async () => {
-    const remote = new FakeRemote([[waitScript(UNIT, ["eth0", "eth1", "eth2"], 60), { stdout: HELD_0 + "\n" + lanLine("eth2", "2001:db8:9900:2::1") }]]);
+    const remote = new FakeRemote([[waitScript(UNIT, "wan0", ["eth0", "eth1", "eth2"], 60), { stdout: HELD_0 + "\n" + lanLine("eth2", "2001:db8:9900:2::1") }]]);
     const p = new DelegatedPrefixProvider(opener(remote));
     const olds = { ...ASKED, prefix: "2001:db8:9900::/56", lanPrefixes: {} };
     const news = { ...ASKED, lans: [...LANS, { interface: "eth2", subnetId: 2 }] };

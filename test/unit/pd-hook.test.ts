@@ -95,7 +95,11 @@ describe("the prefix-delegation hook on a stand-in box", () => {
   });
 
   it("bound: each LAN's /64 with what the lease has left, less the margin, counted down by radvd; router lifetime as usual", () => {
-    expect(box.run(1000, { eth0: [held("eth0", "2001:db8:9900::1", 120, 60)], eth1: [held("eth1", "2001:db8:9900:1::1", 120, 60)] }, "BOUND6")).toEqual({ code: 0, stderr: "" });
+    expect(box.run(1000, { eth0: [held("eth0", "2001:db8:9900::1", 120, 60)], eth1: [held("eth1", "2001:db8:9900:1::1", 120, 60)] }, "BOUND6")).toEqual({
+      code: 0,
+      // One line in dhcpcd's journal when what is advertised changes.
+      stderr: "ipv6gw pd-hook (BOUND6): advertising eth0 2001:db8:9900::/64 current, eth1 2001:db8:9900:1::/64 current\n",
+    });
     const conf = box.conf();
     expectGolden("pd-hook/bound.conf", conf);
     expect(conf).toBe(
@@ -112,7 +116,11 @@ describe("the prefix-delegation hook on a stand-in box", () => {
 
   it("renumbered: the new /64 current, the old one withdrawn with lifetimes 0 (RFC 9096) until hosts' last lifetime for it has run out", () => {
     box.run(1000, { eth0: [held("eth0", "2001:db8:9900::1", 120, 60)], eth1: [held("eth1", "2001:db8:9900:1::1", 120, 60)] }, "BOUND6");
-    box.run(1030, { eth0: [held("eth0", "2001:db8:9900:1000::1", 120, 60)], eth1: [held("eth1", "2001:db8:9900:1001::1", 120, 60)] }, "RENEW6");
+    // A renewal of the same prefix changes nothing worth a line in the journal.
+    expect(box.run(1020, { eth0: [held("eth0", "2001:db8:9900::1", 120, 60)], eth1: [held("eth1", "2001:db8:9900:1::1", 120, 60)] }, "RENEW6").stderr).toBe("");
+    expect(box.run(1030, { eth0: [held("eth0", "2001:db8:9900:1000::1", 120, 60)], eth1: [held("eth1", "2001:db8:9900:1001::1", 120, 60)] }, "RENEW6").stderr).toBe(
+      "ipv6gw pd-hook (RENEW6): advertising eth0 2001:db8:9900:1000::/64 current, eth0 2001:db8:9900::/64 stale, eth1 2001:db8:9900:1001::/64 current, eth1 2001:db8:9900:1::/64 stale\n",
+    );
     const conf = box.conf();
     expectGolden("pd-hook/renumbered.conf", conf);
     expect(conf).toBe(
@@ -130,7 +138,7 @@ describe("the prefix-delegation hook on a stand-in box", () => {
       ),
     );
     // The old /64 stays withdrawn for the hold, or until the last valid lifetime advertised for it, whichever is later.
-    const oldUntil = Math.max(1000 + 120 - m, 1030 + HOLD);
+    const oldUntil = Math.max(1020 + 120 - m, 1030 + HOLD);
     expect(box.state()).toContain(`eth0 2001:db8:9900::/64 ${oldUntil} stale`);
     box.run(oldUntil, { eth0: [held("eth0", "2001:db8:9900:1000::1", 90, 30)], eth1: [held("eth1", "2001:db8:9900:1001::1", 90, 30)] }, "RENEW6");
     expect(box.conf()).not.toContain("2001:db8:9900::/64");

@@ -165,5 +165,9 @@ if ! radvd --configtest --config "$work/radvd.conf" > "$work/check" 2>&1; then
   echo "ipv6gw pd-hook: radvd refuses the new config, the old one stays:" >&2; cat "$work/check" "$work/radvd.conf" >&2; exit 1
 fi
 mv -f "$work/radvd.conf" /run/ipv6gw/radvd.conf
-LC_ALL=C sort "$work/state" > /var/lib/ipv6gw/pd/advertised.new && mv -f /var/lib/ipv6gw/pd/advertised.new /var/lib/ipv6gw/pd/advertised
+LC_ALL=C sort "$work/state" > "$work/state.sorted"
+if [ "$(cut -d' ' -f1,2,4 /var/lib/ipv6gw/pd/advertised)" != "$(cut -d' ' -f1,2,4 "$work/state.sorted")" ]; then
+  echo "ipv6gw pd-hook (${reason:-$1}): advertising $(awk '{ printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $4 }' "$work/state.sorted")" >&2
+fi
+mv -f "$work/state.sorted" /var/lib/ipv6gw/pd/advertised.new && mv -f /var/lib/ipv6gw/pd/advertised.new /var/lib/ipv6gw/pd/advertised
 if systemctl -q is-active ipv6gw-radvd.service; then systemctl reload ipv6gw-radvd.service; fi
