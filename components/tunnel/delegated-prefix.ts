@@ -135,8 +135,12 @@ export function delegationTimeoutMessage(s: Pick<DelegatedState, "wanInterface" 
   const asked = `a /${s.prefixLength} (DHCPv6 IA_PD, RFC 8415) from the DHCPv6 servers on ${s.wanInterface}, for ${s.lans.map((l) => `${l.interface} (subnet id ${l.subnetId})`).join(", ")}`;
   const got = Object.keys(held.lanPrefixes);
   const missing = s.lans.filter((l) => !got.includes(l.interface)).map((l) => l.interface);
-  const said = held.log.filter((l) => l.includes(s.wanInterface) || s.lans.some((lan) => l.includes(`${lan.interface}:`)));
-  const replied = said.some((l) => /\b(ADV6?|REPLY6?|advertisement|reply)\b/i.test(l) && /from fe80/i.test(l));
+  // dhcpcd logs to stderr and syslog, both in the journal: each line once, and not the IAID chatter.
+  const said = held.log
+    .filter((l) => (l.startsWith(`${s.wanInterface}:`) || s.lans.some((lan) => l.startsWith(`${lan.interface}:`))) && !/: (IAID|IA type) /.test(l))
+    .filter((l, i, all) => l !== all[i - 1]);
+  // A DHCPv6 server's answer ("wan0: ADV <prefix> from ...", "wan0: REPLY6 received from ..."); not the ISP's router advertisements.
+  const replied = said.some((l) => /^\S+: (ADV|REPLY6?) .*\bfrom /.test(l));
   const came = held.prefix
     ? `${held.prefix} was delegated, but ${missing.join(", ")} got no /64 of it${got.length ? ` (${got.map((g) => `${g} has ${held.lanPrefixes[g]}`).join(", ")})` : ""}: the ISP may have delegated a longer prefix than asked, in which those subnet ids do not fit`
     : replied
@@ -144,7 +148,7 @@ export function delegationTimeoutMessage(s: Pick<DelegatedState, "wanInterface" 
       : "nothing: no DHCPv6 server answered";
   return [
     `no prefix was delegated within ${s.waitSeconds} s on ${where}: dhcpcd asked for ${asked}; what came back: ${came}.`,
-    ...(said.length ? ["dhcpcd's last words:", ...said.slice(-12).map((l) => `  ${l}`)] : []),
+    ...(said.length ? ["dhcpcd's last words:", ...said.slice(-8).map((l) => `  ${l}`)] : []),
     `Check that the ISP delegates prefixes on ${s.wanInterface} (DHCPv6-PD) and that the prefix length fits; the firewall lets DHCPv6 replies in. Then run up again.`,
   ].join("\n");
 }

@@ -38,17 +38,30 @@ describe("DelegatedPrefix provider", () => {
   });
 
   it("fails after the wait when no server answered: what was asked, on which interface, what came back, dhcpcd's own words", async () => {
-    const log = ["log wan0: soliciting a DHCPv6 lease", "log wan0: no advertisement received", "log eth9: unrelated"].join("\n");
+    const log = [
+      "log wan0: soliciting a DHCPv6 lease",
+      "log wan0: soliciting a DHCPv6 lease",
+      "log wan0: IAID 5e:00:53:02",
+      "log wan0: Router Advertisement from fe80::200:5eff:fe00:5321",
+      "log wan0: no advertisement received",
+      "log eth9: unrelated",
+    ].join("\n");
     const remote = new FakeRemote([[waitScript(UNIT, "wan0", ["eth0", "eth1"], 60), { code: DELEGATION_EXIT.timedOut, stdout: log }]], "root@gw:22");
     await expect(new DelegatedPrefixProvider(opener(remote)).create(ASKED)).rejects.toThrow(
       [
         "no prefix was delegated within 60 s on root@gw:22: dhcpcd asked for a /56 (DHCPv6 IA_PD, RFC 8415) from the DHCPv6 servers on wan0, for eth0 (subnet id 0), eth1 (subnet id 1); what came back: nothing: no DHCPv6 server answered.",
         "dhcpcd's last words:",
         "  wan0: soliciting a DHCPv6 lease",
+        "  wan0: Router Advertisement from fe80::200:5eff:fe00:5321",
         "  wan0: no advertisement received",
         "Check that the ISP delegates prefixes on wan0 (DHCPv6-PD) and that the prefix length fits; the firewall lets DHCPv6 replies in. Then run up again.",
       ].join("\n"),
     );
+  });
+
+  it("says a server answered when dhcpcd logged its advertisement or reply, and no prefix came", () => {
+    const held = parseHeld(["log wan0: soliciting a DHCPv6 lease", "log wan0: ADV  from fe80::200:5eff:fe00:5321", "log wan0: NoPrefixAvail: no prefixes available"].join("\n"));
+    expect(delegationTimeoutMessage(ASKED, held, "gw")).toContain("what came back: a server answered, but delegated no prefix.\ndhcpcd's last words:\n  wan0: soliciting a DHCPv6 lease\n  wan0: ADV  from fe80::200:5eff:fe00:5321\n  wan0: NoPrefixAvail: no prefixes available\n");
   });
 
   it("says so when a prefix came but a LAN's subnet id does not fit it", () => {
