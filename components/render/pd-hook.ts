@@ -14,8 +14,10 @@
 //   3. writes radvd's config: a /64 the LAN holds is advertised with the
 //      lifetimes the lease has left (at most RFC 9096's limits), counted
 //      down by radvd itself (DecrementLifetimes); a /64 it advertised but the
-//      LAN no longer holds (renumbered, or the lease ran out) with lifetimes
-//      0 (RFC 9096 3.5), so hosts stop using it at once, until the last
+//      LAN no longer holds after a dhcpcd event (renumbered, or the lease ran
+//      out) with lifetimes 0 (RFC 9096 3.5), so hosts stop using it at once
+//      (a render between events, at boot or by the timer, leaves such a /64
+//      out instead: only dhcpcd says a prefix is gone), until the last
 //      valid lifetime it advertised has run out (and for three advertising
 //      intervals at least, so every host hears it); a LAN with no delegated /64
 //      gets router lifetime 0 (RFC 7084 G-4);
@@ -173,6 +175,11 @@ END {
     if (k in current) {
       kind = "current"
       printf "%s %s %s current %s\n", f[1], key[k], f[2], current[k] > records
+    } else if (was[k] == "current" && !event) {
+      # Only dhcpcd withdraws a /64: a render between its events (at boot before the lease is back,
+      # the timer) leaves one the LAN no longer holds out of the RAs, the addresses of its hosts untouched.
+      if (until[k] > now) printf "%s %s %d current\n", f[1], f[2], until[k] > state
+      continue
     } else {
       kind = "stale"
       # Just withdrawn: lifetimes 0 for long enough that every host hears it.
@@ -194,6 +201,8 @@ function heredoc(indent: string, lines: readonly string[]): string[] {
 /** The hook script (POSIX sh, root): see the file comment. */
 export function renderPdHook(m: PdHookModel): string {
   validatePdHook(m);
+  // The program goes to awk in single quotes.
+  if (AWK.includes("'")) throw new Error("pd-hook: the awk program must not contain a single quote");
   const conf = m.radvdConf ?? PD_RADVD_CONF;
   const state = m.stateFile ?? PD_STATE_FILE;
   const run = m.runDir ?? PD_RUN_DIR;
@@ -220,8 +229,8 @@ export function renderPdHook(m: PdHookModel): string {
     `# and ${PD_REFRESH_UNIT}.timer. The delegated prefix is read here, on the box.`,
     "set -u",
     'case "${1:-}" in',
-    "  render) ;;",
-    '  "") case "${reason:-}" in',
+    "  render) event=0 ;;",
+    '  "") event=1; case "${reason:-}" in',
     `       ${PD_HOOK_REASONS.join("|")}) ;;`,
     "       *) exit 0 ;; # the ISP's RAs and the like change no LAN",
     "     esac ;;",
@@ -238,7 +247,7 @@ export function renderPdHook(m: PdHookModel): string {
     'for lan in $lans; do ip -6 -o addr show dev "$lan" scope global dynamic 2>/dev/null | sed "s/^/$lan /"; done > "$work/held"',
     `[ -f ${state} ] || : > ${state}`,
     "# 2. what to advertise, and the new record of what was advertised",
-    `awk -v now="$now" -v plim=${m.preferredLimit} -v vlim=${m.validLimit} -v margin=${LIFETIME_MARGIN_SECONDS} -v hold=${staleHoldSeconds(m.lans)} -v records="$work/records" -v state="$work/state" '`,
+    `awk -v now="$now" -v event="$event" -v plim=${m.preferredLimit} -v vlim=${m.validLimit} -v margin=${LIFETIME_MARGIN_SECONDS} -v hold=${staleHoldSeconds(m.lans)} -v records="$work/records" -v state="$work/state" '`,
     AWK,
     `' ${state} "$work/held" || exit 1`,
     ': >> "$work/records"; : >> "$work/state"',

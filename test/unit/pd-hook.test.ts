@@ -157,9 +157,11 @@ describe("the prefix-delegation hook on a stand-in box", () => {
     expect(box.conf()).toContain("prefix 2001:db8:9900::/64 {\n        AdvOnLink on;\n        AdvAutonomous on;\n        AdvValidLifetime 98;");
   });
 
-  it("a /64 the kernel holds deprecated (its lease's preferred lifetime over) is withdrawn, not advertised as preferred", () => {
+  it("a /64 the kernel holds deprecated (its lease's preferred lifetime over) is never advertised as preferred: left out by the timer, withdrawn on dhcpcd's event", () => {
     box.run(1000, { eth0: [held("eth0", "2001:db8:9900::1", 120, 60)] }, "BOUND6");
-    box.run(1070, { eth0: [held("eth0", "2001:db8:9900::1", 50, 0, "dynamic deprecated noprefixroute")] });
+    box.run(1065, { eth0: [held("eth0", "2001:db8:9900::1", 55, 0, "dynamic deprecated noprefixroute")] });
+    expect(box.conf()).toBe(renderRadvdConf(pdRadvdModel({ lans: LANS }, {})));
+    box.run(1070, { eth0: [held("eth0", "2001:db8:9900::1", 50, 0, "dynamic deprecated noprefixroute")] }, "REBIND6");
     expect(box.conf()).toBe(renderRadvdConf(pdRadvdModel({ lans: LANS }, { eth0: [{ prefix: "2001:db8:9900::/64", current: false, preferred: 0, valid: 0 }] })));
   });
 
@@ -191,6 +193,23 @@ describe("the prefix-delegation hook on a stand-in box", () => {
     expect(r.stderr).toContain("ipv6gw pd-hook: radvd refuses the new config, the old one stays:\nsyntax error near line 3");
     expect(box.conf()).toBe(before);
     expect(box.calls().some((c) => c.includes("reload"))).toBe(false);
+  });
+
+  it("withdraws nothing between dhcpcd's events: at boot, before the lease is back, a /64 the LAN no longer holds is left out (hosts keep their addresses); dhcpcd's next event decides", () => {
+    box.run(1000, { eth0: [held("eth0", "2001:db8:9900::1", 120, 60)] }, "BOUND6");
+    // The gateway reboots: radvd starts (render) before dhcpcd has the lease back.
+    box.radvdActive = false;
+    expect(box.run(1010, {}).stderr).toBe("");
+    expect(box.conf()).toBe(renderRadvdConf(pdRadvdModel({ lans: LANS }, {})));
+    expect(box.state()).toBe(`eth0 2001:db8:9900::/64 ${1000 + 120 - m} current\n`);
+    // dhcpcd gets it back: advertised as before, never withdrawn.
+    box.run(1015, { eth0: [held("eth0", "2001:db8:9900::1", 120, 60)] }, "REBOOT6");
+    expect(box.conf()).toContain("prefix 2001:db8:9900::/64 {\n        AdvOnLink on;\n        AdvAutonomous on;\n        AdvValidLifetime 98;");
+    expect(box.conf()).not.toContain("Withdrawn");
+    // Or a new prefix comes: then dhcpcd's event withdraws the old one.
+    box.run(1016, {});
+    box.run(1020, { eth0: [held("eth0", "2001:db8:9900:1000::1", 120, 60)] }, "BOUND6");
+    expect(box.conf()).toContain("prefix 2001:db8:9900::/64 {\n        AdvOnLink on;\n        AdvAutonomous on;\n        # Withdrawn");
   });
 
   it("renders before radvd starts (radvd not running: nothing to reload), with router lifetime 0 while no LAN holds a /64", () => {

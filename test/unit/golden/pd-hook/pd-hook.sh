@@ -5,8 +5,8 @@
 # and ipv6gw-pd-refresh.timer. The delegated prefix is read here, on the box.
 set -u
 case "${1:-}" in
-  render) ;;
-  "") case "${reason:-}" in
+  render) event=0 ;;
+  "") event=1; case "${reason:-}" in
        BOUND6|RENEW6|REBIND6|REBOOT6|DELEGATED6|EXPIRE6|RELEASE6|TIMEOUT) ;;
        *) exit 0 ;; # the ISP's RAs and the like change no LAN
      esac ;;
@@ -23,7 +23,7 @@ now=$(date +%s)
 for lan in $lans; do ip -6 -o addr show dev "$lan" scope global dynamic 2>/dev/null | sed "s/^/$lan /"; done > "$work/held"
 [ -f /var/lib/ipv6gw/pd/advertised ] || : > /var/lib/ipv6gw/pd/advertised
 # 2. what to advertise, and the new record of what was advertised
-awk -v now="$now" -v plim=2700 -v vlim=5400 -v margin=22 -v hold=30 -v records="$work/records" -v state="$work/state" '
+awk -v now="$now" -v event="$event" -v plim=2700 -v vlim=5400 -v margin=22 -v hold=30 -v records="$work/records" -v state="$work/state" '
 function pad(g) { while (length(g) < 4) g = "0" g; return g }
 function expand(a,   i, n, m, h, t, hp, tp, out) {
   a = tolower(a); out = ""
@@ -85,6 +85,11 @@ END {
     if (k in current) {
       kind = "current"
       printf "%s %s %s current %s\n", f[1], key[k], f[2], current[k] > records
+    } else if (was[k] == "current" && !event) {
+      # Only dhcpcd withdraws a /64: a render between its events (at boot before the lease is back,
+      # the timer) leaves one the LAN no longer holds out of the RAs, the addresses of its hosts untouched.
+      if (until[k] > now) printf "%s %s %d current\n", f[1], f[2], until[k] > state
+      continue
     } else {
       kind = "stale"
       # Just withdrawn: lifetimes 0 for long enough that every host hears it.
