@@ -287,7 +287,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
       childOf(this, opts),
     );
     if (plan.native && s.firewall.preset === "rfc4890" && pulumi.runtime.isDryRun()) {
-      pulumi.log.info("rfc4890 without its anti-spoofing rules (BCP 38): they name the LAN prefix, which the ISP delegates and may change", this);
+      pulumi.log.warn("rfc4890 without its anti-spoofing rules (BCP 38): they name the LAN prefix, which the ISP delegates and may change", this);
     }
     const gateway = new GatewayHost(
       `${name}-gateway`,

@@ -230,9 +230,19 @@ describe("a native site on the lab: DHCPv6-PD from isp, two LANs, renumbering", 
     expect(curlFrom("c1")).toBe(eui64In("c1", lan0));
     // The lease runs out (valid 120 s from the last renewal): dhcpcd takes the /64 off the LAN.
     await waitFor("the gateway to lose the delegated /64", () => (heldIn("gw", lan0, "eth0") ? undefined : true), 150_000 - (Date.now() - stopped), 1000);
-    const ra = labSh("c1", "rdisc6 -1 -w 3000 eth0");
+    // dhcpcd's expiry event has the hook withdraw it: an RA (solicited here) carries it with lifetimes 0, and router lifetime 0.
+    const withdrawn = new RegExp(`Prefix\\s*:\\s*${lan0.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\\s\\S]*?Valid time\\s*:\\s*0 \\(0x00000000\\)[\\s\\S]*?Pref\\. time\\s*:\\s*0 \\(0x00000000\\)`);
+    const ra = await waitFor(
+      "an RA withdrawing the prefix",
+      () => {
+        const r = labSh("c1", "rdisc6 -1 -w 3000 eth0 || true");
+        return withdrawn.test(r) ? r : undefined;
+      },
+      20_000,
+      1000,
+      () => labSh("gw", "cat /run/ipv6gw/radvd.conf; journalctl -u ipv6gw-dhcpcd -o cat --no-pager | grep -E 'pd-hook|expire|rebind' | tail -n 6"),
+    );
     expect(ra).toMatch(/Router lifetime\s*:\s*0 \(0x0+\) seconds/);
-    expect(ra).toMatch(new RegExp(`Prefix\\s*:\\s*${lan0.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\\s\\S]*?Valid time\\s*:\\s*0 \\(0x00000000\\)[\\s\\S]*?Pref\\. time\\s*:\\s*0 \\(0x00000000\\)`));
     expect(heldIn("c1", lan0)).toBeUndefined();
 
     labCli(["isp", "dhcp", "start"]);
