@@ -16,13 +16,15 @@ interface Registered {
 }
 const registered: Registered[] = [];
 const DELEGATED = { prefix: "2001:db8:9900::/56", lanPrefixes: { eth0: "2001:db8:9900::/64", eth1: "2001:db8:9900:1::/64" } };
+/** What the gateway holds when DelegatedPrefix reads it; a test may set a lease run out. */
+let onTheBox: { prefix: string; lanPrefixes: Record<string, string> } = DELEGATED;
 
 pulumi.runtime.setMocks(
   {
     newResource: (args) => {
       registered.push({ type: args.type, name: args.name, inputs: args.inputs });
       // What the box would hold: only DelegatedPrefix reads it, as an output.
-      const state = args.type.endsWith(":DelegatedPrefix") ? { ...args.inputs, ...DELEGATED } : args.inputs;
+      const state = args.type.endsWith(":DelegatedPrefix") ? { ...args.inputs, ...onTheBox } : args.inputs;
       return { id: `${args.name}-id`, state };
     },
     call: () => ({}),
@@ -122,6 +124,25 @@ describe("a native site: DHCPv6-PD on wan0, LANs eth0 (subnet 0) and eth1 (subne
     const probes = await value(probe.inputs.probes as { name: string; on: string; stdinFrom?: string }[]);
     expect(probes.find((p) => p.on === "c3" && p.stdinFrom)).toMatchObject({ name: "c3: holds its EUI-64 address in eth1's /64, preferred", stdinFrom: "gateway: eth1 holds a delegated /64 (::1)" });
     expect(probes.map((p) => p.name)).toContain("gateway: ipv6gw-dhcpcd active");
+  });
+});
+
+describe("a native site whose lease ran out when the gateway was read", () => {
+  it("shows no prefix and no addresses, and builds as before", async () => {
+    registered.length = 0;
+    onTheBox = { prefix: "", lanPrefixes: {} };
+    try {
+      const { Ipv6Site } = await import("../../components/site");
+      const site = new Ipv6Site("expired", nativeSite() as never);
+      expect(await value(site.delegatedPrefix!)).toBe("");
+      expect(await value(site.lanPrefixes!)).toEqual({});
+      expect(await value(site.gatewayAddress)).toBe("");
+      expect(await value(site.clientAddresses)).toEqual({ c1: "", c3: "" });
+      await settled();
+      expect(byType(":SiteProbe")).toHaveLength(1);
+    } finally {
+      onTheBox = DELEGATED;
+    }
   });
 });
 
