@@ -2,13 +2,15 @@
 // For the twenty-resource program (test/fixtures/host-program) on lab box c2
 // and for the lab site: wall time and SSH connections the box accepted
 // (counted from sshd's own log) for a first up, a no-op up, and a no-op
-// up --refresh; and a lab site preview that preflight refuses (how long the
-// user waits for the message); and on the native site (the lab's native
-// scenario), how long after the ISP's renumbering every client prefers its
-// address in the new prefix and reaches the outside from it, with no pulumi
-// command (dhcpcd hears of the new prefix at its next renewal, at most T1 =
-// 30 s later in the lab). Times vary with the machine; connection counts
-// should not.
+// up --refresh; a firewall change (one rule added) applied on each backend,
+// nftables and iptables, with its rollback armed and confirmed over a new
+// connection (the up also re-runs the checklist, the same on both); a lab
+// site preview that preflight refuses (how long the user waits for the
+// message); and on the native site (the lab's native scenario), how long
+// after the ISP's renumbering every client prefers its address in the new
+// prefix and reaches the outside from it, with no pulumi command (dhcpcd
+// hears of the new prefix at its next renewal, at most T1 = 30 s later in
+// the lab). Times vary with the machine; connection counts should not.
 import { labSh, loadLab } from "../lab/client";
 import { subnet } from "../components/net/ipv6";
 import { eui64In, labCli, labNativeSite, renumbered, waitFor } from "../test/native-lab";
@@ -46,6 +48,25 @@ function bench(name: string, stack: TestStack, boxes: readonly string[]): Row[] 
 const host = new TestStack("e2e-bench-host", { "ipv6gw-host-resources:box": "c2" }, "test/fixtures/host-program", "test/fixtures/host-program");
 host.setSecret("ipv6gw-host-resources:marker", "bench");
 const rows = [...bench("20 host resources", host, ["c2"]), ...bench("lab site", new TestStack("e2e-bench-site", siteConfig(labSite())), ["gw", "c1", "c2", "outside"])];
+
+/** One rule added to a converged lab site on this backend: the firewall's apply (and the checks it triggers). */
+function firewallApply(backend: "nftables" | "iptables"): Row {
+  const withRules = (rules: object[]) => {
+    const s = labSite();
+    s.firewall = { ...(s.firewall as object), backend, rules };
+    return siteConfig(s);
+  };
+  const stack = new TestStack(`e2e-bench-${backend === "nftables" ? "nft" : "ipt"}`, withRules([]));
+  try {
+    const first = stack.up();
+    if (first.status !== 0) throw new Error(`the lab site did not converge on ${backend}:\n${first.stdout}\n${first.stderr}`);
+    stack.setConfig(withRules([{ name: "web-in", action: "accept", protocol: "tcp", port: 80, state: ["new"] }]));
+    return measure(`lab site: one firewall rule added (${backend})`, ["gw"], () => stack.up());
+  } finally {
+    stack.dispose();
+  }
+}
+rows.push(firewallApply("nftables"), firewallApply("iptables"));
 
 const site = labSite();
 const refused = new TestStack("e2e-bench-refused", siteConfig({ ...site, gateway: { ...(site.gateway as object), lanInterface: "br-missing" } }));

@@ -4,9 +4,11 @@
 export { Ipv6Site, Ipv6SiteArgs, TunnelSpec, ClientSpec, ipv6SiteArgsSchema, planSite, siteProblems, parseSiteArgs } from "./site";
 export { GatewayHost, GatewayHostArgs, gatewayHostArgsSchema } from "./gateway/gateway-host";
 export { Firewall, FirewallArgs, UserRule, firewallArgsSchema, firewallTable } from "./firewall/firewall";
-export { Ip6tablesRuleset } from "./firewall/ruleset";
+export { Ip6tablesRuleset, NftRuleset } from "./firewall/ruleset";
 export { FirewallRule } from "./firewall/rule";
 export { renderFilterTable } from "./firewall/render-ruleset";
+export { renderNftTable } from "./firewall/render-nft";
+export { RulesetBackend } from "./firewall/ruleset-scripts";
 export { WireguardTunnel, WireguardTunnelArgs, wireguardTunnelArgsSchema } from "./tunnel/wireguard-tunnel";
 export { Gw6cTunnel, Gw6cTunnelArgs, gw6cTunnelArgsSchema } from "./tunnel/gw6c-tunnel";
 export { Sit6in4Tunnel, Sit6in4TunnelArgs, sit6in4TunnelArgsSchema } from "./tunnel/sit6in4-tunnel";

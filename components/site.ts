@@ -16,7 +16,6 @@ import { z } from "zod";
 import { childOf } from "./child-options";
 import { Checks, checksSettingsShape } from "./checks/checks";
 import { ProbeResult } from "./checks/site-probe";
-import { persistencePlan } from "./firewall/persistence";
 import { Firewall, firewallBoxProblems, firewallSettingsProblems, firewallSettingsShape } from "./firewall/firewall";
 import { GatewayHost, gatewaySettingsProblems, gatewaySettingsShape } from "./gateway/gateway-host";
 import { gatewayProblems } from "./gateway/preflight";
@@ -86,7 +85,7 @@ type SettingsView = {
     | { kind: "gw6c"; hostType: "host" | "router"; expectedPrefix?: string }
     | ({ kind: "dhcpv6-pd" } & Parameters<typeof dhcpv6PdSettingsProblems>[0]);
   lan: { prefix?: string; ula: boolean | string };
-  firewall: Pick<SiteSettings["firewall"], "preset" | "rules">;
+  firewall: Pick<SiteSettings["firewall"], "preset" | "rules" | "backend">;
   clients: readonly { name: string; lan?: string }[];
 };
 
@@ -188,7 +187,7 @@ export function siteProblems(s: SiteSettings): Problem[] {
   return [
     ...settings,
     ...under(["gateway"], gatewayProblems(facts, needs)),
-    ...under(["firewall"], firewallBoxProblems(facts)),
+    ...under(["firewall"], firewallBoxProblems(facts, s.firewall.backend)),
     ...under(["tunnel"], tunnelProblems),
     ...(plan.radvd ? under(["radvd"], radvdProblems({ ...s.radvd, lanInterface: plan.lanInterface })) : []),
     ...s.clients.flatMap((c, i) => under(["clients", i], ipv6ClientProblems(c))),
@@ -270,7 +269,6 @@ export class Ipv6Site extends pulumi.ComponentResource {
     const conn = s.gateway.connection;
     const facts = s.gateway.facts as HostFactsData;
     const lanInterface = plan.lanInterface;
-    const firewallBootUnit = `${persistencePlan(facts).service}.service`;
 
     // Steps 16-19 first: nothing global reaches the LAN before the firewall stands.
     const firewall = new Firewall(
@@ -291,7 +289,13 @@ export class Ipv6Site extends pulumi.ComponentResource {
     }
     const gateway = new GatewayHost(
       `${name}-gateway`,
-      { ...s.gateway, lanInterface: plan.native ? undefined : lanInterface, tunnel: s.tunnel.kind, gw6cTunnelMode: s.tunnel.kind === "gw6c" ? s.tunnel.tunnelMode : undefined, firewallBootUnit },
+      {
+        ...s.gateway,
+        lanInterface: plan.native ? undefined : lanInterface,
+        tunnel: s.tunnel.kind,
+        gw6cTunnelMode: s.tunnel.kind === "gw6c" ? s.tunnel.tunnelMode : undefined,
+        firewallBootUnit: firewall.bootUnit,
+      },
       childOf(this, opts, firewall.ruleset),
     );
     const after = [firewall.ruleset, gateway.forwarding];
@@ -299,7 +303,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
       const mac = facts.interfaces.find((i) => i.name === lanInterface)?.mac ?? "";
       this.ulaPrefix = plan.ula === "generate" ? new UlaPrefix(`${name}-ula`, { mac }, childOf(this, opts)).prefix : pulumi.output(plan.ula);
     }
-    const tunnel = this.buildTunnel(name, s, plan, opts, after, firewallBootUnit);
+    const tunnel = this.buildTunnel(name, s, plan, opts, after, firewall.bootUnit);
     this.tunnel = tunnel;
     const native = "lanPrefixes" in tunnel ? (tunnel as Dhcpv6PdOutputs) : undefined;
     const lanPrefix = plan.staticLanPrefix ? pulumi.output(plan.staticLanPrefix) : tunnel.lanPrefix;
@@ -396,7 +400,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
     plan: SitePlan,
     opts: pulumi.ComponentResourceOptions | undefined,
     after: pulumi.Resource[],
-    firewallBootUnit: string,
+    firewallBootUnit: string | undefined,
   ): TunnelOutputs & { service: pulumi.Resource } {
     const base = { connection: s.gateway.connection, facts: s.gateway.facts };
     const options = childOf(this, opts, ...after);

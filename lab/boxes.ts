@@ -100,13 +100,18 @@ export interface StartedBox {
   readonly leader: number;
 }
 
-/** Mounts a fresh overlay for the box, writes its files and boots it; resolves once its systemd runs. */
+/**
+ * Mounts a fresh overlay for the box, writes its files and boots it; resolves
+ * once its systemd runs. `bindRo` are extra read-only binds [host, box] (the
+ * TSP broker's cached build on isp).
+ */
 export async function startBox(
   paths: LabPaths,
   box: BoxPlan,
   trees: Trees,
   files: { files: readonly BoxFile[]; symlinks: readonly BoxSymlink[] },
   log: (line: string) => void,
+  bindRo: ReadonlyArray<readonly [string, string]> = [],
 ): Promise<StartedBox> {
   const bp = boxPaths(paths, box.name);
   fs.rmSync(bp.dir, { recursive: true, force: true });
@@ -118,7 +123,7 @@ export async function startBox(
     merged: bp.root,
   });
   writeBoxFiles(bp.root, files.files, files.symlinks);
-  return bootBox(paths, box, trees.repo, log, "w");
+  return bootBox(paths, box, trees.repo, log, "w", bindRo);
 }
 
 /**
@@ -126,13 +131,20 @@ export async function startBox(
  * systemd-nspawn in the box's network namespace; resolves once its systemd
  * runs. `consoleMode` "a" keeps the console log of earlier boots.
  */
-export async function bootBox(paths: LabPaths, box: BoxPlan, repo: string, log: (line: string) => void, consoleMode: "w" | "a"): Promise<StartedBox> {
+export async function bootBox(
+  paths: LabPaths,
+  box: BoxPlan,
+  repo: string,
+  log: (line: string) => void,
+  consoleMode: "w" | "a",
+  bindRo: ReadonlyArray<readonly [string, string]> = [],
+): Promise<StartedBox> {
   const bp = boxPaths(paths, box.name);
   const nspawnArgs = bootArgs({
     root: bp.root,
     machine: box.name,
     netnsPath: `/run/netns/${box.netns}`,
-    bindRo: [[repo, APT_REPO_MOUNT]],
+    bindRo: [[repo, APT_REPO_MOUNT], ...bindRo],
     bind: ["/dev/net/tun"],
   });
   const out = fs.openSync(bp.console, consoleMode);

@@ -1,7 +1,7 @@
 // Keys the lab generates once and keeps in its cache, so they are stable
-// across runs: the lab's SSH key pair, each box's SSH host key, and the
-// WireGuard keys of isp and gw.
-import { generateKeyPairSync } from "crypto";
+// across runs: the lab's SSH key pair, each box's SSH host key, the
+// WireGuard keys of isp and gw, and the TSP broker account's password.
+import { generateKeyPairSync, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { LabPaths } from "./paths";
@@ -71,4 +71,23 @@ export function ensureWireguardKeys(paths: LabPaths): WireguardKeys {
   fs.mkdirSync(path.dirname(paths.wireguardKeys), { recursive: true, mode: 0o700 });
   fs.writeFileSync(paths.wireguardKeys, JSON.stringify(keys, null, 2) + "\n", { mode: 0o600 });
   return keys;
+}
+
+export interface TspAccount {
+  readonly userid: string;
+  readonly password: string;
+}
+
+/** The broker account's password, generated once per machine (kept with the lab's other keys). */
+export function ensureTspAccount(paths: LabPaths, userid: string): TspAccount {
+  const file = path.join(paths.keys, "tsp-account.json");
+  if (fs.existsSync(file)) {
+    const account = JSON.parse(fs.readFileSync(file, "utf8")) as TspAccount;
+    if (account.userid === userid && account.password) return account;
+  }
+  // Letters and digits only: it travels in gw6c.conf and PLAIN/DIGEST-MD5 messages unescaped.
+  const account: TspAccount = { userid, password: randomBytes(24).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 24) };
+  fs.mkdirSync(paths.keys, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(file, JSON.stringify(account, null, 2) + "\n", { mode: 0o600 });
+  return account;
 }

@@ -72,6 +72,31 @@ export const labJsonNativeSchema = z.object({
   lan2: z.object({ bridge: nonEmpty, gwInterface: nonEmpty }),
 });
 
+/** The TSP broker (lab/tsp-broker) on isp, for stacks and tests. */
+export const labJsonTspSchema = z.object({
+  /** Broker address as gw6c's `server` takes it, and its port (UDP and TCP). */
+  server: address,
+  port,
+  userid: nonEmpty,
+  password: nonEmpty,
+  /** Tunnel ends: the broker's is serverAddress; slot k's client gets ::k:2. */
+  tunnelPrefix: prefix,
+  serverAddress: address,
+  /** Router-mode delegations, a /64 each. */
+  delegationPrefix: prefix,
+  /** The user's stable tunnel address and delegated /64 (the same on every reconnect). */
+  userAddress: address,
+  userPrefix: prefix,
+  dnsServer: address,
+  /** Anonymous clients get slots from here up, one per IPv4 source address. */
+  anonymousFirstSlot: z.number().int().min(1).max(0xffff),
+  /** The broker's box, and inside it the live tunnels as JSON. */
+  box: z.enum(BOX_NAMES),
+  sessionsFile: nonEmpty,
+  /** v6udpv4 only: v6v4 (6in4) needs sit, which the lab's kernel lacks. */
+  tunnelModes: z.array(nonEmpty),
+});
+
 export const labJsonSchema = z.object({
   version: z.literal(1),
   scenario: z.enum(SCENARIOS),
@@ -89,6 +114,7 @@ export const labJsonSchema = z.object({
     routedPrefix: prefix,
     lanPrefix: prefix,
   }),
+  tsp: labJsonTspSchema,
   outside: z.object({ url: z.url(), pingTarget: address, pageLine: nonEmpty }),
   /** The host (admin workstation) on the lab's bridges. */
   host: z.object({
@@ -99,8 +125,8 @@ export const labJsonSchema = z.object({
   }),
   /** The local apt repository as boxes see it, and where it lives on the host. */
   aptRepo: z.object({ sourcesLine: nonEmpty, hostPath: nonEmpty }),
-  /** The cache entries (recipe hashes) the boxes booted from; `up` restarts a lab whose recipe changed since. */
-  trees: z.object({ base: nonEmpty, repo: nonEmpty, infra: nonEmpty }),
+  /** The cache entries (recipe hashes, the TSP broker's build) the boxes booted from; `up` restarts a lab whose recipe changed since. */
+  trees: z.object({ base: nonEmpty, repo: nonEmpty, infra: nonEmpty, tspBroker: nonEmpty }),
   startedAt: z.iso.datetime(),
   /** Only in the native scenario. */
   native: labJsonNativeSchema.optional(),
@@ -110,6 +136,7 @@ export type LabJson = z.infer<typeof labJsonSchema>;
 export type LabJsonBox = z.infer<typeof labJsonBoxSchema>;
 export type LabJsonInterface = z.infer<typeof labJsonInterfaceSchema>;
 export type LabJsonNative = z.infer<typeof labJsonNativeSchema>;
+export type LabJsonTsp = z.infer<typeof labJsonTspSchema>;
 
 function keyPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? "(the whole file)" : path.map(String).join(".");

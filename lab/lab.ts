@@ -5,16 +5,17 @@ import { boxFiles } from "./box-files";
 import { existingBoxCgroups } from "./cgroups";
 import { isAlive, isOurNspawn, leaderPid, orphanLeader, readPidFile, signal, startBox, StartedBox, stopBox, tail, waitGone } from "./boxes";
 import { LabError } from "./errors";
-import { ensureHostKey, ensureLabKey, ensureWireguardKeys, hostKeyFile } from "./keys";
+import { ensureHostKey, ensureLabKey, ensureTspAccount, ensureWireguardKeys, hostKeyFile } from "./keys";
 import { mountsUnder } from "./mounts";
 import { existingLinks, existingNetns, setupNetwork, teardownNetwork } from "./network";
 import { boxPaths, LabPaths } from "./paths";
 import { elapsed } from "./run";
 import { knownHostsLine, sshProbe, waitForSsh } from "./ssh";
-import { acquireLock, buildLabJson, LabJson, readLabJson, writeLabJson } from "./state";
-import { cacheKeys, SERVICE_UNITS, TreeKeys } from "./recipe";
+import { acquireLock, BootKeys, buildLabJson, LabJson, readLabJson, writeLabJson } from "./state";
+import { cacheKeys, SERVICE_UNITS, TSP_BROKER_MOUNT } from "./recipe";
 import { allHostLinkNames, allNetnsNames, BOX_NAMES, BoxPlan, planLab, Scenario } from "./topology";
 import { ensureTrees } from "./trees";
+import { ensureTspBroker, tspBrokerKey } from "./tsp-broker";
 
 export type Log = (line: string) => void;
 
@@ -147,6 +148,8 @@ export async function health(paths: LabPaths, lab: LabJson): Promise<BoxHealth[]
 async function bringUp(paths: LabPaths, scenario: Scenario, log: Log, start: number): Promise<LabJson> {
   const plan = planLab(scenario);
   const trees = await ensureTrees(paths, log);
+  const broker = await ensureTspBroker(paths, log);
+  const tsp = ensureTspAccount(paths, plan.tsp.user.userid);
 
   const labPublicKey = await ensureLabKey(paths);
   const hostKeys: Record<string, string> = {};
@@ -167,8 +170,10 @@ async function bringUp(paths: LabPaths, scenario: Scenario, log: Log, start: num
         hostPrivateKey: fs.readFileSync(hostKeyFile(paths, b.name), "utf8"),
         hostPublicKey: hostKeys[b.name],
         wireguard,
+        tsp,
       });
-      started[b.name] = await startBox(paths, b, trees, files, log);
+      const binds = b.services.includes("tsp") ? [[broker.dir, TSP_BROKER_MOUNT] as const] : [];
+      started[b.name] = await startBox(paths, b, trees, files, log, binds);
     }),
   );
 
@@ -194,7 +199,8 @@ async function bringUp(paths: LabPaths, scenario: Scenario, log: Log, start: num
     pids: started,
     wireguard,
     repoPath: trees.repo,
-    trees: cacheKeys(),
+    trees: { ...cacheKeys(), tspBroker: broker.key },
+    tsp,
     startedAt: new Date(start),
   });
   writeLabJson(paths, json);
@@ -202,8 +208,13 @@ async function bringUp(paths: LabPaths, scenario: Scenario, log: Log, start: num
 }
 
 /** Which cache entries differ between what a running lab booted from and the current recipe (all, for a lab.json without them). */
-export function changedTrees(booted: Partial<TreeKeys> | undefined, current: TreeKeys): string[] {
-  return (Object.keys(current) as (keyof TreeKeys)[]).filter((k) => booted?.[k] !== current[k]);
+export function changedTrees(booted: Partial<BootKeys> | undefined, current: Partial<BootKeys>): string[] {
+  return (Object.keys(current) as (keyof BootKeys)[]).filter((k) => booted?.[k] !== current[k]);
+}
+
+/** The cache entries a lab booted now would use. */
+export function currentBootKeys(): BootKeys {
+  return { ...cacheKeys(), tspBroker: tspBrokerKey() };
 }
 
 export async function up(paths: LabPaths, scenario: Scenario, log: Log): Promise<void> {
@@ -228,7 +239,7 @@ export async function up(paths: LabPaths, scenario: Scenario, log: Log): Promise
             `Run 'npm run lab -- down' first, then 'npm run lab -- up --scenario ${scenario}'.`,
         );
       }
-      const changed = changedTrees(current.trees, cacheKeys());
+      const changed = changedTrees(current.trees, currentBootKeys());
       const h = await health(paths, current);
       if (changed.length > 0) {
         log(`lab is up from an older recipe (${changed.join(", ")} changed); restarting it`);

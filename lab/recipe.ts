@@ -57,13 +57,15 @@ export const APT_REPO_PACKAGES = [
   "libssl-dev",
   "tcpdump",
   "busybox",
-  // Not for the gateway: the preflight e2e enables it to show it is refused.
+  // The firewall's nftables backend; the preflight e2e also enables its service to show it is refused.
   "nftables",
   // Native scenario: the ISP's DHCPv6 server, and the DHCPv6-PD clients
   // Debian ships for a gateway to choose from (systemd-networkd is in systemd).
   "kea-dhcp6-server",
   "dhcpcd-base",
   "wide-dhcpv6-client",
+  // Packets the firewall e2e tests send from outside (ESP, AH, ICMPv6 errors quoting a LAN connection).
+  "python3-scapy",
 ] as const;
 
 /** Where boxes see the local apt repository (bind-mounted read-only). */
@@ -72,14 +74,25 @@ export const APT_REPO_MOUNT = "/srv/ipv6gw-apt";
 /** Fixed uids of the lab's users, so per-box files can be owned by them from the host. */
 export const LAB_USERS = { admin: 1000, nosudo: 1001 } as const;
 
-/** Units baked into the infra layer, by lab service. */
+/**
+ * Units by lab service: baked into the infra layer, except the TSP broker's,
+ * which box-files.ts writes per box (its configuration holds the lab's
+ * generated password, and its binary is bind-mounted from the cache).
+ */
 export const SERVICE_UNITS = {
   wireguard: { unit: "wg-quick@wg0.service", target: "/lib/systemd/system/wg-quick@.service" },
   httpd: { unit: "ipv6gw-lab-httpd.service", target: "/etc/systemd/system/ipv6gw-lab-httpd.service" },
   nat: { unit: "ipv6gw-lab-nat.service", target: "/etc/systemd/system/ipv6gw-lab-nat.service" },
   dhcp6: { unit: "kea-dhcp6-server.service", target: "/lib/systemd/system/kea-dhcp6-server.service" },
   radvd: { unit: "radvd.service", target: "/lib/systemd/system/radvd.service" },
+  tsp: { unit: "ipv6gw-lab-tsp-broker.service", target: "/etc/systemd/system/ipv6gw-lab-tsp-broker.service" },
 } as const;
+
+/** Where the box running the TSP broker sees its cached build (bind-mounted read-only), and its configuration. */
+export const TSP_BROKER_MOUNT = "/opt/ipv6gw-lab/tsp-broker";
+export const TSP_BROKER_CONFIG = "/etc/ipv6gw-lab/tsp-broker.json";
+/** The broker's live tunnels, as JSON (inside the box). */
+export const TSP_BROKER_SESSIONS = "/run/ipv6gw-tsp-broker/sessions.json";
 
 /** The page `outside` serves; its body contains this line. */
 export const OUTSIDE_PAGE_LINE = "ipv6gw lab: hello from outside";

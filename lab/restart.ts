@@ -15,7 +15,9 @@ import { elapsed } from "./run";
 import { waitForSsh } from "./ssh";
 import { acquireLock, LabJson, readLabJson, writeLabJson } from "./state";
 import { mountPoints } from "./mounts";
+import { TSP_BROKER_MOUNT } from "./recipe";
 import { BoxName, planLab } from "./topology";
+import { tspBrokerDir } from "./tsp-broker";
 
 /** How long a clean shutdown may take before the box is killed (and the restart reported as not clean). */
 const CLEAN_SHUTDOWN_MS = 60_000;
@@ -69,6 +71,14 @@ export async function restart(paths: LabPaths, box: BoxName, opts: RestartOption
     if (!fs.existsSync(repo)) {
       throw new LabError(`lab restart: the apt repository ${box} booted with (${repo}) is gone; run 'npm run lab -- up' to restart the lab`);
     }
+    const binds: Array<readonly [string, string]> = [];
+    if (b.services.includes("tsp")) {
+      const broker = tspBrokerDir(paths, lab.trees.tspBroker);
+      if (!fs.existsSync(broker)) {
+        throw new LabError(`lab restart: the TSP broker build ${box} booted with (${broker}) is gone; run 'npm run lab -- up' to restart the lab`);
+      }
+      binds.push([broker, TSP_BROKER_MOUNT]);
+    }
 
     log(`restarting ${box} (${mode === "hard" ? "power loss: SIGKILL, no shutdown" : "clean: its systemd shuts down"}), keeping its disk`);
     if (mode === "hard") await boxLinksDown(b);
@@ -78,7 +88,7 @@ export async function restart(paths: LabPaths, box: BoxName, opts: RestartOption
 
     await renewBoxNetns(b);
     fs.appendFileSync(bp.console, `\n--- ipv6gw lab: restart (${mode}) at ${new Date().toISOString()} ---\n`);
-    const started = await bootBox(paths, b, repo, log, "a");
+    const started = await bootBox(paths, b, repo, log, "a", binds);
     const bootedAt = Date.now();
     // isp's DHCPv6 server is enabled: it runs again after a reboot, whatever `isp dhcp stop` did before.
     const rebooted = box === "isp" && lab.native ? { ...lab, native: { ...lab.native, dhcpServer: { ...lab.native.dhcpServer, running: true } } } : lab;

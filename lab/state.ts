@@ -5,13 +5,18 @@ import * as path from "path";
 import { isAlive } from "./boxes";
 import { LabError } from "./errors";
 import { delegatedPrefix, epochPool } from "./delegation";
-import { WireguardKeys } from "./keys";
+import { TspAccount, WireguardKeys } from "./keys";
 import { LabJson, LabJsonBox, LabJsonInterface, LabJsonNative, labJsonSchema, parseLabJson } from "./lab-json";
 import { LabPaths } from "./paths";
-import { APT_REPO_MOUNT, TreeKeys } from "./recipe";
+import { APT_REPO_MOUNT, TreeKeys, TSP_BROKER_SESSIONS } from "./recipe";
 import { BoxName, INET_BRIDGE, LAN_BRIDGE, LabPlan, linkLocalFor, NativePlan } from "./topology";
 
 export type { LabJson, LabJsonBox, LabJsonInterface, LabJsonNative } from "./lab-json";
+
+/** What a running lab booted from: the cached trees and the TSP broker build. */
+export interface BootKeys extends TreeKeys {
+  readonly tspBroker: string;
+}
 
 export interface LabJsonInput {
   readonly paths: LabPaths;
@@ -20,7 +25,8 @@ export interface LabJsonInput {
   readonly pids: Readonly<Record<string, { pid: number; leader: number }>>;
   readonly wireguard: WireguardKeys;
   readonly repoPath: string;
-  readonly trees: TreeKeys;
+  readonly trees: BootKeys;
+  readonly tsp: TspAccount;
   readonly startedAt: Date;
   /** Native scenario: how many times `isp renumber` ran (0 when omitted). */
   readonly epoch?: number;
@@ -90,6 +96,22 @@ export function buildLabJson(plan: LabPlan, input: LabJsonInput): LabJson {
       peerAddress: wg.ispAddress,
       routedPrefix: wg.routedPrefix,
       lanPrefix: wg.lanPrefix,
+    },
+    tsp: {
+      server: plan.tsp.listen,
+      port: plan.tsp.port,
+      userid: input.tsp.userid,
+      password: input.tsp.password,
+      tunnelPrefix: plan.tsp.tunnelPrefix,
+      serverAddress: plan.tsp.serverAddress,
+      delegationPrefix: plan.tsp.delegationPrefix,
+      userAddress: plan.tsp.user.address,
+      userPrefix: plan.tsp.user.prefix,
+      dnsServer: plan.tsp.dnsServer,
+      anonymousFirstSlot: plan.tsp.anonymousFirstSlot,
+      box: plan.tsp.box,
+      sessionsFile: TSP_BROKER_SESSIONS,
+      tunnelModes: ["v6udpv4"],
     },
     outside: { ...plan.outside },
     host: {

@@ -14,8 +14,8 @@ export type BoxName = (typeof BOX_NAMES)[number];
 /** Which cached tree a box boots from: the bare base, or base plus the infra layer. */
 export type TreeLayer = "base" | "infra";
 
-/** Lab services (units baked into the infra layer) that a box enables at boot. */
-export type LabService = "wireguard" | "httpd" | "nat" | "dhcp6" | "radvd";
+/** Lab services (units baked into the infra layer, or written per box) that a box enables at boot. */
+export type LabService = "wireguard" | "httpd" | "nat" | "dhcp6" | "radvd" | "tsp";
 
 export interface InterfacePlan {
   /** Name inside the box; the rest of the project relies on these. */
@@ -124,12 +124,66 @@ export interface NativePlan {
   readonly lan2: { readonly bridge: string; readonly gwInterface: string };
 }
 
+/** An account the TSP broker knows; its slot fixes its tunnel address and delegated /64. */
+export interface TspAccountPlan {
+  readonly userid: string;
+  readonly slot: number;
+  /** The client's tunnel end, e.g. "2001:db8:ffff:200::1:2". */
+  readonly address: string;
+  /** The /64 it is delegated in router mode, e.g. "2001:db8:7777:1::/64". */
+  readonly prefix: string;
+}
+
+/** The TSP broker (lab/tsp-broker) on isp. */
+export interface TspBrokerPlan {
+  readonly box: BoxName;
+  readonly listen: string;
+  readonly port: number;
+  readonly tunInterface: string;
+  /** Tunnel ends: ::1 is the broker, slot k's client is ::k:2. */
+  readonly tunnelPrefix: string;
+  readonly serverAddress: string;
+  /** Router-mode delegations: slot k gets the /64 number k of this /48. */
+  readonly delegationPrefix: string;
+  /** Named as DNS server in router-mode offers (the lab runs no DNS server; gw6c 5.1 ignores it). */
+  readonly dnsServer: string;
+  readonly realm: string;
+  readonly user: TspAccountPlan;
+  /** Anonymous clients get slots from here up, one per IPv4 source address. */
+  readonly anonymousFirstSlot: number;
+  /** Keepalive interval offered when the client names none, and the bounds for the one it names (seconds). */
+  readonly keepalive: { readonly default: number; readonly min: number; readonly max: number };
+  /** A tunnel silent this long (at least 3 keepalive intervals) is removed (seconds). */
+  readonly sessionTimeout: number;
+}
+
+/** Slot k's client tunnel address in a tunnel /64 written "2001:db8:ffff:200::/64". */
+export function tspSlotAddress(tunnelPrefix: string, slot: number): string {
+  return `${tspPrefixHead(tunnelPrefix, 64)}::${slot.toString(16)}:2`;
+}
+
+/** Slot k's delegated /64 in a /48 written "2001:db8:7777::/48". */
+export function tspSlotPrefix(delegationPrefix: string, slot: number): string {
+  return `${tspPrefixHead(delegationPrefix, 48)}:${slot.toString(16)}::/64`;
+}
+
+function tspPrefixHead(prefix: string, bits: 48 | 64): string {
+  const m = /^([0-9a-f:]+?)::\/(\d+)$/i.exec(prefix);
+  const groups = m ? m[1].split(":") : [];
+  if (!m || Number(m[2]) !== bits || groups.length > bits / 16) {
+    throw new Error(`TSP broker plan: expected a /${bits} written like '2001:db8:7777::/${bits}', got '${prefix}'`);
+  }
+  while (groups.length < bits / 16) groups.push("0");
+  return groups.join(":");
+}
+
 export interface LabPlan {
   readonly scenario: Scenario;
   readonly boxes: readonly BoxPlan[];
   readonly bridges: readonly BridgePlan[];
   readonly links: readonly LinkPlan[];
   readonly wireguard: WireguardPlan;
+  readonly tsp: TspBrokerPlan;
   readonly outside: { readonly url: string; readonly pingTarget: string; readonly pageLine: string };
   /** Only in the native scenario. */
   readonly native?: NativePlan;
@@ -291,7 +345,7 @@ export function planLab(scenario: Scenario): LabPlan {
     // The whole delegation pool goes to the gw's link-local: no per-lease routes to keep (lab/README.md).
     routes: native ? [{ family: 6, to: NATIVE.pdPool, via: NATIVE.gwLinkLocal, dev: NATIVE.wanInterface }] : [],
     sysctls: { ...COMMON_SYSCTLS, "net.ipv6.conf.all.forwarding": "1", "net.ipv6.conf.default.accept_ra": "0" },
-    services: native ? ["wireguard", "dhcp6", "radvd"] : ["wireguard"],
+    services: native ? ["wireguard", "tsp", "dhcp6", "radvd"] : ["wireguard", "tsp"],
     ssh: { host: "2001:db8:ffff::fe", port: 22 },
   };
 
@@ -371,8 +425,30 @@ export function planLab(scenario: Scenario): LabPlan {
       routedPrefix: "2001:db8:8888::/48",
       lanPrefix: "2001:db8:8888::/64",
     },
+    tsp: tspBrokerPlan(),
     outside: { url: "http://[2001:db8:ffff::1]/", pingTarget: "2001:db8:ffff::1", pageLine: "ipv6gw lab: hello from outside" },
     ...(native ? { native: NATIVE } : {}),
+  };
+}
+
+/** The broker is the same in every scenario: behind NAT it sees natbox's address instead of the gw's. */
+function tspBrokerPlan(): TspBrokerPlan {
+  const tunnelPrefix = "2001:db8:ffff:200::/64";
+  const delegationPrefix = "2001:db8:7777::/48";
+  return {
+    box: "isp",
+    listen: "198.51.100.1",
+    port: 3653,
+    tunInterface: "tsp0",
+    tunnelPrefix,
+    serverAddress: "2001:db8:ffff:200::1",
+    delegationPrefix,
+    dnsServer: "2001:db8:ffff::fe",
+    realm: "ipv6gw-lab",
+    user: { userid: "todd", slot: 1, address: tspSlotAddress(tunnelPrefix, 1), prefix: tspSlotPrefix(delegationPrefix, 1) },
+    anonymousFirstSlot: 256,
+    keepalive: { default: 30, min: 5, max: 3600 },
+    sessionTimeout: 120,
   };
 }
 

@@ -12,9 +12,12 @@
 #   util-linux, mount  nsenter, mount, umount
 #   procps             sysctl inside the boxes' namespaces
 #   iptables           host-side firewall tools the tests may inspect with
+#   gcc, libc6-dev, make  the gw6c stand-in's build (test/fixtures/gw6c-standin)
+#   net-tools          ifconfig and route: the stand-in's template, run by its
+#                      tests in scratch namespaces on the host
 set -euo pipefail
 
-PACKAGES=(systemd-container debootstrap dpkg-dev iproute2 openssh-client util-linux mount procps iptables)
+PACKAGES=(systemd-container debootstrap dpkg-dev iproute2 openssh-client util-linux mount procps iptables gcc libc6-dev make net-tools)
 
 say() { printf 'prereqs: %s\n' "$*" >&2; }
 die() { printf 'prereqs: error: %s\n' "$*" >&2; exit 1; }

@@ -1,6 +1,6 @@
 // Runs the project's pinned Pulumi CLI (scripts/pulumi.sh) from scripts and
 // tests, and reads the site checks' results from a stack's state.
-import { SpawnSyncOptions, spawnSync } from "child_process";
+import { SpawnSyncOptions, spawn, spawnSync } from "child_process";
 import * as path from "path";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -22,6 +22,18 @@ export function pulumi(args: readonly string[], options: { inherit?: boolean; en
   };
   const r = spawnSync("bash", [path.join(ROOT, "scripts/pulumi.sh"), ...args], spawnOptions);
   return { status: r.status ?? 1, stdout: r.stdout?.toString() ?? "", stderr: r.stderr?.toString() ?? "" };
+}
+
+/** `pulumi` started in the background: resolves when it exits (for tests that act on a box while an update runs). */
+export function pulumiAsync(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn("bash", [path.join(ROOT, "scripts/pulumi.sh"), ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr }));
+  });
 }
 
 export interface CheckResult {

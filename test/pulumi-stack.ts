@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { ROOT, Ran, pulumi } from "../scripts/pulumi-run";
+import { ROOT, Ran, pulumi, pulumiAsync } from "../scripts/pulumi-run";
 
 export type SiteConfig = Record<string, unknown>;
 
@@ -45,6 +45,11 @@ export class TestStack {
     const r = pulumi([...args, ...(init ? [] : ["--stack", this.name]), "--non-interactive", "--cwd", path.join(ROOT, this.projectDir)], { env: this.env, input });
     if (must && r.status !== 0) throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
     return r;
+  }
+
+  /** Like `run`, in the background. */
+  runAsync(args: readonly string[]): Promise<Ran> {
+    return pulumiAsync([...args, "--stack", this.name, "--non-interactive", "--cwd", path.join(ROOT, this.projectDir)], { env: this.env });
   }
 
   setSecret(key: string, value: string): void {

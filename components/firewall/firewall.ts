@@ -1,6 +1,8 @@
-// The gateway's stateful ip6tables firewall (HOWTO steps 16-19): packages,
-// the live ruleset (checked at preview, applied atomically with rollback) and
-// the copy the distribution loads at boot.
+// The gateway's stateful IPv6 firewall (HOWTO steps 16-19), on nftables (a
+// table of ours) or ip6tables (chains of ours): packages, the live ruleset
+// (checked at preview, applied atomically with rollback) and the copy loaded
+// at boot. Either way only ours is touched: Docker, fail2ban, libvirt and
+// the owner's own rules stay.
 
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -11,11 +13,15 @@ import { Packages } from "../host/packages";
 import { Service } from "../host/service";
 import { Problem, parseArgs, problem } from "../problems";
 import { addressMatch, factsValue, ifname, ifnameMatch, inputOf, ipv6Prefix, portOrRange, slug, strictObject } from "../schema-kit";
-import { persistencePlan } from "./persistence";
+import { RemoteFile } from "../host/remote-file";
+import { NFT_BOOT_UNIT_PATH, PersistencePlan, persistencePlan, renderNftBootUnit } from "./persistence";
 import { PRESETS, PresetOptions, howtoPreset, interfaceSlug, rfc4890Preset } from "./presets";
 import { CONN_STATES, FilterTable, FirewallRule, ICMPV6_TYPES, REJECT_WITH, extraMatchesProblem, tableRuleNames } from "./rule";
 import { renderFilterTable } from "./render-ruleset";
-import { DEFAULT_ROLLBACK_SECONDS, Ip6tablesRuleset } from "./ruleset";
+import { nftRuleProblem, renderNftTable } from "./render-nft";
+import { DEFAULT_ROLLBACK_SECONDS, Ip6tablesRuleset, NftRuleset } from "./ruleset";
+import { RULESET_BACKENDS, RulesetBackend } from "./ruleset-scripts";
+import { kernelAtLeast } from "../gateway/preflight";
 
 const icmpv6TypeNames = Object.keys(ICMPV6_TYPES) as [keyof typeof ICMPV6_TYPES, ...(keyof typeof ICMPV6_TYPES)[]];
 
@@ -36,6 +42,7 @@ export const userRuleSchema = strictObject({
   state: z.array(z.enum(CONN_STATES)).min(1).readonly().optional(),
   limit: z.string().regex(/^\d{1,6}\/(sec|second|min|minute|hour|day)$/, "must look like 10/sec").optional(),
   limitBurst: z.number().int().min(1).max(10000).optional(),
+  hopLimit: z.number().int().min(0).max(255).optional().describe("IPv6 hop limit equal to this (255: sent on-link only)"),
   extraMatches: z
     .string()
     .superRefine((v, ctx) => {
@@ -43,7 +50,7 @@ export const userRuleSchema = strictObject({
       if (why) ctx.addIssue({ code: "custom", message: why });
     })
     .optional()
-    .describe("raw ip6tables matches, the escape hatch; the box's kernel checks them at preview"),
+    .describe("raw ip6tables matches, the escape hatch of backend iptables only (nftables refuses it: use the typed fields); the box's kernel checks them at preview"),
 }).superRefine((r, ctx) => {
   const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
   if ((r.port !== undefined || r.sourcePort !== undefined) && r.protocol !== "tcp" && r.protocol !== "udp") issue(r.port !== undefined ? "port" : "sourcePort", "needs protocol tcp or udp");
@@ -58,6 +65,13 @@ export type UserRule = z.input<typeof userRuleSchema>;
 
 /** What a site's owner says about the firewall (the stack file's `firewall`). */
 export const firewallSettingsShape = {
+  backend: z
+    .enum(RULESET_BACKENDS)
+    .default("nftables")
+    .describe(
+      "nftables: a table of ours (table ip6 ipv6gw), loaded whole by one nft -f, what current distributions filter with; " +
+        "iptables: chains of ours in the ip6tables filter table, the HOWTO's own form. Either way other tables, chains and rules stay",
+    ),
   preset: z.enum(PRESETS).default("howto").describe("howto: the HOWTO's step 17 exactly; rfc4890: RFC 4890 ICMPv6, RFC 6092 IPsec, BCP 38"),
   icmpv6: z.boolean().default(true).describe("howto: accept all ICMPv6 (outsiders can ping LAN hosts); rfc4890: accept unsolicited echo-request"),
   rules: z.array(userRuleSchema).default([]),
@@ -77,6 +91,10 @@ export const firewallArgsSchema = strictObject({
 });
 
 export type FirewallArgs = z.input<typeof firewallArgsSchema>;
+type ParsedFirewallArgs = z.output<typeof firewallArgsSchema>;
+
+/** Minimum nft: named chain priorities (`priority filter`), as the table is written and read back. */
+export const MIN_NFT_VERSION = [0, 9, 1] as const;
 
 /** What decides the filter table: the settings, the LAN interface and prefixes. */
 const firewallTableSchema = strictObject({
@@ -120,7 +138,7 @@ export function presetRuleNames(preset: (typeof PRESETS)[number]): Set<string> {
 }
 
 /** Problems of the firewall settings alone (no box), with their key paths. Pure. */
-export function firewallSettingsProblems(s: Pick<FirewallSettings, "preset" | "rules">): Problem[] {
+export function firewallSettingsProblems(s: Pick<FirewallSettings, "preset" | "rules"> & { backend?: RulesetBackend }): Problem[] {
   const problems: Problem[] = [];
   const names = new Set<string>();
   const reserved = presetRuleNames(s.preset);
@@ -128,6 +146,8 @@ export function firewallSettingsProblems(s: Pick<FirewallSettings, "preset" | "r
     if (names.has(r.name)) problems.push(problem(["rules", i, "name"], `'${r.name}' is used twice; rule names must be unique`));
     if (reserved.has(r.name)) problems.push(problem(["rules", i, "name"], `'${r.name}' is the name of one of the ${s.preset} preset's own rules; pick another name`));
     names.add(r.name);
+    const nft = s.backend === "nftables" ? nftRuleProblem(r) : undefined;
+    if (nft) problems.push(problem(["rules", i, "extraMatches"], nft));
     if (s.preset === "howto" && r.chain !== "both") {
       problems.push(problem(["rules", i, "chain"], "the howto preset has one chain for INPUT and FORWARD (IPV6-INPUT); leave chain at 'both' or use preset rfc4890"));
     }
@@ -135,18 +155,29 @@ export function firewallSettingsProblems(s: Pick<FirewallSettings, "preset" | "r
   return problems;
 }
 
-/** What the box lacks for the firewall: a known way to persist rules for boot. Pure. */
-export function firewallBoxProblems(facts: HostFactsData): Problem[] {
-  try {
-    persistencePlan(facts);
-    return [];
-  } catch (e) {
-    return [problem([], (e as Error).message)];
+/** What the box lacks for the firewall on this backend: kernel support, a usable nft, a known way to persist rules for boot. Pure. */
+export function firewallBoxProblems(facts: HostFactsData, backend: RulesetBackend = "iptables", persist = true): Problem[] {
+  const problems: Problem[] = [];
+  if (backend === "nftables") {
+    if (!facts.features.nftables || !kernelAtLeast(facts.kernel, [3, 13])) {
+      problems.push(problem(["backend"], `is nftables, but kernel ${facts.kernel || "(unknown)"} has no nf_tables (Linux 3.13 or later with CONFIG_NF_TABLES): load or build it, or use backend iptables`));
+    }
+    if (facts.nftVersion && !kernelAtLeast(facts.nftVersion, MIN_NFT_VERSION)) {
+      problems.push(problem(["backend"], `is nftables, but the box's nft is ${facts.nftVersion}, older than ${MIN_NFT_VERSION.join(".")} (named chain priorities): upgrade nftables, or use backend iptables`));
+    }
   }
+  if (persist) {
+    try {
+      persistencePlan(facts, backend);
+    } catch (e) {
+      problems.push(problem(backend === "nftables" ? ["backend"] : [], (e as Error).message));
+    }
+  }
+  return problems;
 }
 
 /** Everything wrong with a Firewall's args for this box. Pure. */
-export function firewallProblems(a: FirewallSettings & { facts: HostFactsData }): Problem[] {
+export function firewallProblems(a: FirewallSettings & { facts: HostFactsData; backend: RulesetBackend; persist: boolean }): Problem[] {
   const problems = firewallSettingsProblems(a);
   if (a.preset === "rfc4890" && !a.lanPrefixes?.length && !a.dhcpv6ClientInterface) {
     problems.push(problem(["lanPrefixes"], "the rfc4890 preset needs the LAN prefix for its anti-spoofing rules (BCP 38): give lan.prefix, or the tunnel's routed or expected prefix"));
@@ -160,7 +191,12 @@ export function firewallProblems(a: FirewallSettings & { facts: HostFactsData })
     if (other !== undefined && other !== lan) problems.push(problem(["lanInterfaces"], `'${other}' and '${lan}' give their rules the same name (lan-new-${interfaceSlug(lan)}); rename one interface`));
     slugs.set(interfaceSlug(lan), lan);
   }
-  return [...problems, ...firewallBoxProblems(a.facts)];
+  return [...problems, ...firewallBoxProblems(a.facts, a.backend, a.persist)];
+}
+
+/** The systemd unit that loads the firewall at boot on this box: what IPv6 forwarding waits for. */
+export function firewallBootUnit(facts: HostFactsData, backend: RulesetBackend): string {
+  return `${persistencePlan(facts, backend).service}.service`;
 }
 
 export class Firewall extends pulumi.ComponentResource {
@@ -169,9 +205,11 @@ export class Firewall extends pulumi.ComponentResource {
   /** Rule names in order, as they appear in the live ruleset's comments. */
   readonly ruleNames: string[];
   /** The live-ruleset resource; anything that must wait for the firewall depends on it. */
-  readonly ruleset: Ip6tablesRuleset;
+  readonly ruleset: Ip6tablesRuleset | NftRuleset;
   /** Where the rules persist for boot. */
   readonly persistedPath?: string;
+  /** The systemd unit that loads them at boot, when persisted. */
+  readonly bootUnit?: string;
 
   constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
     const a = parseArgs(`Firewall "${name}"`, firewallArgsSchema, args, firewallProblems);
@@ -186,28 +224,55 @@ export class Firewall extends pulumi.ComponentResource {
       dhcpv6ClientInterface: a.dhcpv6ClientInterface,
       lanPrefixes: a.lanPrefixes,
     });
-    const plan = persistencePlan(a.facts);
-    const packages = new Packages(`${name}-packages`, { connection: a.connection, names: [...plan.packages] }, childOf(this, opts));
-    this.ruleset = new Ip6tablesRuleset(
-      `${name}-ruleset`,
-      { connection: a.connection, rules: renderFilterTable(table), rollbackSeconds: a.rollbackSeconds, persistPath: a.persist ? plan.path : undefined },
-      childOf(this, opts, packages),
-    );
+    const plan = persistencePlan(a.facts, a.backend);
+    this.ruleset = a.backend === "nftables" ? this.nftables(name, a, table, plan, opts) : this.iptables(name, a, table, plan, opts);
     if (a.persist) {
-      // Enabled for boot, but never started or stopped here: that would reload rules behind the safe apply.
-      new Service(`${name}-boot`, { connection: a.connection, name: plan.service, enabled: true, running: "unmanaged" }, childOf(this, opts, this.ruleset));
       this.persistedPath = plan.path;
+      this.bootUnit = `${plan.service}.service`;
     }
-    if (pulumi.runtime.isDryRun() && a.facts.ip6tablesBackend === "") {
+    const tool = a.backend === "nftables" ? "nft" : "ip6tables";
+    if (pulumi.runtime.isDryRun() && (a.backend === "nftables" ? a.facts.nftVersion : a.facts.ip6tablesBackend) === "") {
       // Not a silent pass: the preview is incomplete here, and says so.
       pulumi.log.warn(
-        `the ruleset was checked by the rule model only: ip6tables is not installed on the gateway yet, so its kernel could not check the rules at preview. ` +
+        `the ruleset was checked by the rule model only: ${tool} is not installed on the gateway yet, so its kernel could not check the rules at preview. ` +
           `up installs it and has the kernel check them in a throwaway namespace before anything is loaded, and stops there if one is rejected`,
         this,
       );
     }
     this.rules = this.ruleset.rules;
     this.ruleNames = tableRuleNames(table);
-    this.registerOutputs({ rules: this.rules, ruleNames: this.ruleNames, persistedPath: this.persistedPath });
+    this.registerOutputs({ rules: this.rules, ruleNames: this.ruleNames, persistedPath: this.persistedPath, bootUnit: this.bootUnit });
+  }
+
+  /** Chains of ours in the ip6tables filter table, loaded at boot by the distribution's loader. */
+  private iptables(name: string, a: ParsedFirewallArgs, table: FilterTable, plan: PersistencePlan, opts?: pulumi.ComponentResourceOptions): Ip6tablesRuleset {
+    const packages = new Packages(`${name}-packages`, { connection: a.connection, names: [...plan.packages] }, childOf(this, opts));
+    const ruleset = new Ip6tablesRuleset(
+      `${name}-ruleset`,
+      { connection: a.connection, rules: renderFilterTable(table), rollbackSeconds: a.rollbackSeconds, persistPath: a.persist ? plan.path : undefined },
+      childOf(this, opts, packages),
+    );
+    if (a.persist) {
+      // Enabled for boot, but never started or stopped here: that would reload rules behind the safe apply.
+      new Service(`${name}-boot`, { connection: a.connection, name: plan.service, enabled: true, running: "unmanaged" }, childOf(this, opts, ruleset));
+    }
+    return ruleset;
+  }
+
+  /** Our nftables table, loaded at boot by a unit of ours. Other names than the iptables children: switching backends creates these before it removes those. */
+  private nftables(name: string, a: ParsedFirewallArgs, table: FilterTable, plan: PersistencePlan, opts?: pulumi.ComponentResourceOptions): NftRuleset {
+    const packages = new Packages(`${name}-nft-packages`, { connection: a.connection, names: [...plan.packages] }, childOf(this, opts));
+    // The unit exists before the table does: forwarding's unit requires it as soon as the ruleset stands.
+    const unit = a.persist ? new RemoteFile(`${name}-nft-unit`, { connection: a.connection, path: NFT_BOOT_UNIT_PATH, content: renderNftBootUnit() }, childOf(this, opts)) : undefined;
+    const ruleset = new NftRuleset(
+      `${name}-nft-ruleset`,
+      { connection: a.connection, rules: renderNftTable(table), rollbackSeconds: a.rollbackSeconds, persistPath: a.persist ? plan.path : undefined },
+      childOf(this, opts, packages, ...(unit ? [unit] : [])),
+    );
+    if (a.persist) {
+      // Enabled for boot, never started here: starting it would load the boot copy behind the safe apply.
+      new Service(`${name}-nft-boot`, { connection: a.connection, name: plan.service, enabled: true, running: "unmanaged" }, childOf(this, opts, ruleset));
+    }
+    return ruleset;
   }
 }

@@ -72,7 +72,7 @@ function lanNew(name: string, o: PresetOptions, legacyStateMatch: boolean): Fire
 function dhcpv6ClientRules(o: PresetOptions, prefix: string, ndAccepted: boolean): FirewallRule[] {
   const wan = o.dhcpv6ClientInterface;
   if (!wan) return [];
-  const nd = (name: string, type: string): FirewallRule => ({ name: `${prefix}wan-${name}`, action: "accept", inInterface: wan, protocol: "icmpv6", icmpv6Type: type, extraMatches: "-m hl --hl-eq 255" });
+  const nd = (name: string, type: string): FirewallRule => ({ name: `${prefix}wan-${name}`, action: "accept", inInterface: wan, protocol: "icmpv6", icmpv6Type: type, hopLimit: 255 });
   return [
     { name: `${prefix}wan-dhcpv6-reply`, action: "accept", inInterface: wan, source: "fe80::/10", protocol: "udp", sourcePort: 547, port: 546 },
     ...(ndAccepted ? [] : [nd("router-advertisement", "router-advertisement"), nd("neighbour-solicitation", "neighbour-solicitation"), nd("neighbour-advertisement", "neighbour-advertisement")]),
@@ -125,12 +125,12 @@ function transitIcmp(o: PresetOptions): FirewallRule[] {
 function localIcmp(o: PresetOptions): FirewallRule[] {
   return [
     ...transitIcmp(o),
-    icmp("nd-router-solicitation", "router-solicitation", { extraMatches: "-m hl --hl-eq 255" }),
-    icmp("nd-router-advertisement", "router-advertisement", { extraMatches: "-m hl --hl-eq 255" }),
-    icmp("nd-neighbour-solicitation", "neighbour-solicitation", { extraMatches: "-m hl --hl-eq 255" }),
-    icmp("nd-neighbour-advertisement", "neighbour-advertisement", { extraMatches: "-m hl --hl-eq 255" }),
-    icmp("nd-inverse-solicitation", "inverse-nd-solicitation", { extraMatches: "-m hl --hl-eq 255" }),
-    icmp("nd-inverse-advertisement", "inverse-nd-advertisement", { extraMatches: "-m hl --hl-eq 255" }),
+    icmp("nd-router-solicitation", "router-solicitation", { hopLimit: 255 }),
+    icmp("nd-router-advertisement", "router-advertisement", { hopLimit: 255 }),
+    icmp("nd-neighbour-solicitation", "neighbour-solicitation", { hopLimit: 255 }),
+    icmp("nd-neighbour-advertisement", "neighbour-advertisement", { hopLimit: 255 }),
+    icmp("nd-inverse-solicitation", "inverse-nd-solicitation", { hopLimit: 255 }),
+    icmp("nd-inverse-advertisement", "inverse-nd-advertisement", { hopLimit: 255 }),
     icmp("mld-query", "mld-query", { source: "fe80::/10" }),
     icmp("mld-report", "mld-report", { source: "fe80::/10" }),
     icmp("mld-done", "mld-done", { source: "fe80::/10" }),

@@ -73,6 +73,8 @@ export interface FirewallRule {
   /** Rate limit, "10/sec" etc.; with an optional burst. */
   readonly limit?: string;
   readonly limitBurst?: number;
+  /** IPv6 hop limit equal to this (255: sent on-link only, as neighbour discovery must be). */
+  readonly hopLimit?: number;
   /** Raw ip6tables match arguments ("-m hl --hl-eq 255"): the escape hatch, checked by the box's kernel at preview. */
   readonly extraMatches?: string;
 }
@@ -95,9 +97,14 @@ export interface FilterTable {
 
 export type Policy = "ACCEPT" | "DROP";
 
+/** Our chains in the order both renderers print them: by name, byte order (as ip6tables-save sorts them). */
+export function chainsByName(table: FilterTable): Chain[] {
+  return [...table.chains].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 /** The names of a table's rules, in the order they are rendered (built-in chains, then ours by name). */
 export function tableRuleNames(table: FilterTable): string[] {
-  const ours = [...table.chains].sort((a, b) => a.name.localeCompare(b.name));
+  const ours = chainsByName(table);
   return [...table.builtin.INPUT, ...table.builtin.FORWARD, ...table.builtin.OUTPUT, ...ours.flatMap((c) => c.rules)].map((r) => r.name);
 }
 
@@ -153,6 +160,7 @@ export function ruleArguments(rule: FirewallRule): string {
     args.push("-m", "limit", "--limit", rule.limit);
     if (rule.limitBurst !== undefined) args.push("--limit-burst", String(rule.limitBurst));
   }
+  if (rule.hopLimit !== undefined) args.push("-m", "hl", "--hl-eq", String(rule.hopLimit));
   if (rule.extraMatches) args.push(rule.extraMatches.trim().replace(/\s+/g, " "));
   args.push("-m", "comment", "--comment", `"${commentOf(rule)}"`);
   switch (rule.action) {

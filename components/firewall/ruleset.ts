@@ -1,24 +1,26 @@
-// The live ip6tables filter table of a box, applied safely.
+// The live firewall of a box (ours only), applied safely, on either backend:
+// the rules of ours in the ip6tables filter table, or our nftables table
+// (ruleset-scripts.ts says what "ours" is for each, and what atomic means).
 //
 // Preview: the text is checked on the box without touching the live ruleset,
-// first by `ip6tables-restore --test` (syntax, matches, targets), then by
-// loading it into a throwaway network namespace (`unshare --net`), where the
-// kernel itself accepts or rejects every rule; a rejection names the rule.
+// by loading it into a throwaway network namespace (`unshare --net`), where
+// the kernel itself accepts or rejects every rule; a rejection names the rule.
 //
-// Apply: the current table is saved and a rollback is armed on the box (a
-// detached `sleep N; ip6tables-restore <saved>`); the new table is loaded in
-// one `ip6tables-restore`; then a *new* SSH connection must get through and
-// disarm the rollback. If it cannot, the box restores the old table by itself
-// and the update fails saying so. The session doing the work is never cut
-// off by a typo, and there is never a moment without a complete ruleset.
+// Apply: ours is saved and a rollback is armed on the box (a detached
+// `sleep N; <swap the saved version back in>`); the new version is swapped in
+// with one `ip6tables-restore --noflush` or one `nft -f`; then a *new* SSH
+// connection must get through and disarm the rollback. If it cannot, the box
+// restores the old version by itself and the update fails saying so. The
+// session doing the work is never cut off by a typo, and there is never a
+// moment without a complete ruleset.
 //
-// Persist: once confirmed, the same text goes where the distribution loads
-// rules at boot (the file found there is kept aside and restored on delete),
-// so a rolled-back change never reaches the next boot.
+// Persist: once confirmed, the same text goes where the box loads it at boot
+// (the file found there is kept aside and restored on delete), so a
+// rolled-back change never reaches the next boot.
 //
-// Read: `ip6tables-save -t filter` without counters, so a refresh shows rules
-// added, removed or edited by hand, and `up --refresh` puts ours back; and
-// whether the boot copy still matches.
+// Read: ours as the box prints it (no counters), so a refresh shows rules
+// added, removed or edited by hand in ours, and `up --refresh` puts ours
+// back; rules of others never show. And whether the boot copy still matches.
 
 import * as pulumi from "@pulumi/pulumi";
 import { Connection, describeConnection } from "../host/connection";
@@ -26,144 +28,75 @@ import { Clock, HostResourceArgs, RemoteOpener, checkInputs, containsUnknown, pr
 import { Remote, lastLines, mustRun, namedError, remoteCommandError, shq } from "../host/remote";
 import { openFreshRemote } from "../host/ssh-transport";
 import { removeScript as restoreFileScript, writeScript as writeFileScript } from "../host/remote-file";
-import { EMPTY_FILTER_TABLE, normalizeSave, ruleNameAtLine } from "./render-ruleset";
+import { chainNamesOf, normalizeSave, ruleNameAtLine } from "./render-ruleset";
+import { NFT_TABLE_REF, nftLoadText, nftRuleNameAtLine } from "./render-nft";
+import {
+  BOOT_COPY_MARK,
+  EXIT,
+  LIVE_MARK,
+  rollbackStatusScript,
+  RULESET_BACKENDS,
+  RulesetBackend,
+  STATE_DIR,
+  applyScript,
+  confirmScript,
+  emptyRules,
+  readScript,
+  restorePreviousScript,
+  validateScript,
+} from "./ruleset-scripts";
 
-export const STATE_DIR = "/var/lib/ipv6gw/firewall";
+export { EXIT, ROLLBACK_STATUS_SCRIPT, STATE_DIR, rollbackStatusScript } from "./ruleset-scripts";
 
 /** Seconds a box waits for the confirming connection before it restores the old table. */
 export const DEFAULT_ROLLBACK_SECONDS = 60;
 
 export function rulesetSchema() {
   const { z } = require("zod") as typeof import("zod");
-  return z.object({
-    rules: z
-      .string()
-      .refine((t) => t.startsWith("*filter\n") && t.trimEnd().endsWith("COMMIT"), "must be one ip6tables-restore filter table ('*filter' ... 'COMMIT')"),
-    rollbackSeconds: z.number().int().min(10, "must be at least 10 s, or a slow link rolls back a good ruleset").max(3600).default(DEFAULT_ROLLBACK_SECONDS),
-    persistPath: z.string().regex(/^\/[^\0]*[^/]$/, "must be an absolute file path").optional(),
-  });
+  return z
+    .object({
+      backend: z.enum(RULESET_BACKENDS).default("iptables"),
+      rules: z.string(),
+      rollbackSeconds: z.number().int().min(10, "must be at least 10 s, or a slow link rolls back a good ruleset").max(3600).default(DEFAULT_ROLLBACK_SECONDS),
+      persistPath: z.string().regex(/^\/[^\0]*[^/]$/, "must be an absolute file path").optional(),
+    })
+    .superRefine((v, ctx) => {
+      const ok = v.backend === "nftables" ? v.rules.startsWith(`${NFT_TABLE_REF} {\n`) && v.rules.trimEnd().endsWith("}") : v.rules.startsWith("*filter\n") && v.rules.trimEnd().endsWith("COMMIT");
+      const form = v.backend === "nftables" ? `one nftables table ('${NFT_TABLE_REF} {' ... '}')` : "one ip6tables-restore filter table ('*filter' ... 'COMMIT')";
+      if (!ok) ctx.addIssue({ code: "custom", path: ["rules"], message: `must be ${form}` });
+    });
 }
 
-export interface Ip6tablesRulesetArgs extends HostResourceArgs {
-  /** The whole filter table as ip6tables-restore text (see renderFilterTable). */
+export interface RulesetArgs extends HostResourceArgs {
+  /** Ours, as the renderer of the backend writes it (renderFilterTable, renderNftTable). */
   readonly rules: pulumi.Input<string>;
-  /** Seconds the box waits for a new SSH connection to confirm a change before it restores the old table. Defaults to 60. */
+  /** Seconds the box waits for a new SSH connection to confirm a change before it restores the old rules. Defaults to 60. */
   readonly rollbackSeconds?: pulumi.Input<number>;
-  /** Where the distribution loads rules at boot (/etc/iptables/rules.v6 ...). Defaults to none (not persisted). */
+  /** Where the box loads the rules at boot (/etc/iptables/rules.v6, /etc/ipv6gw/firewall.nft ...). Defaults to none (not persisted). */
   readonly persistPath?: pulumi.Input<string>;
 }
 
+/** The ip6tables backend's arguments (history: the type the Firewall used before it had two backends). */
+export type Ip6tablesRulesetArgs = RulesetArgs;
+
 interface RulesetState {
   connection: Connection;
+  backend?: RulesetBackend;
   rules: string;
   rollbackSeconds: number;
   persistPath?: string;
-  /** The table found before we first applied ours; delete restores it. */
+  /** Ours as found before we first applied; delete puts it back (normally: nothing). */
   previous?: string;
-  /** Whether the boot copy holds exactly the live table. */
+  /** Whether the boot copy holds exactly the live rules. */
   persisted?: boolean;
 }
 
-/** Exit codes of the scripts below, for the provider to tell outcomes apart. */
-export const EXIT = { notInstalled: 6, noKernelCheck: 5, rolledBack: 7, notLoaded: 8, nothingPending: 9 } as const;
+const backendOf = (s: Pick<RulesetState, "backend">): RulesetBackend => s.backend ?? "iptables";
 
-/** Checks a table on stdin without applying it: parser first, then the kernel in a scratch namespace. */
-export function validateScript(): string {
-  return [
-    "set -e",
-    `command -v ip6tables-restore >/dev/null 2>&1 || { echo "ip6tables-restore is not installed" >&2; exit ${EXIT.notInstalled}; }`,
-    "f=$(mktemp)",
-    `trap 'rm -f "$f"' EXIT`,
-    `cat > "$f"`,
-    ...checkTable('"$f"'),
-  ].join("\n");
+/** What goes in the boot copy: nftables loads it with `nft -f`, so it replaces our table like an apply does. */
+export function bootCopy(b: RulesetBackend, rules: string): string {
+  return b === "nftables" ? `#!/usr/sbin/nft -f\n# ipv6gw: our table only; loaded at boot by ipv6gw-firewall.service\n${nftLoadText(rules)}` : rules;
 }
-
-/**
- * Checks the table in `file` without touching the live ruleset: the parser
- * first, then the kernel itself in a private network namespace that is thrown
- * away (the parser does not ask the kernel). Without a scratch namespace the
- * check cannot be made, and that is an error, not a silent pass.
- */
-function checkTable(file: string): string[] {
-  return [
-    `ip6tables-restore --test < ${file}`,
-    `command -v unshare >/dev/null 2>&1 && unshare --net true 2>/dev/null || { echo "unshare --net is not available (util-linux missing, or not permitted in this container), so the kernel cannot check the ruleset in a throwaway namespace" >&2; exit ${EXIT.noKernelCheck}; }`,
-    `unshare --net sh -c 'ip6tables-restore < "$1"' sh ${file}`,
-  ];
-}
-
-/**
- * Kills the rollback timer of an earlier apply, if its recorded process is
- * still that timer (after a reboot the PID may belong to anything else).
- */
-const DISARM = [
-  `if [ -f "$d/rollback.pid" ]; then`,
-  `  p=$(cat "$d/rollback.pid")`,
-  `  grep -qs "${STATE_DIR}/rollback.rules" "/proc/$p/cmdline" && kill -- -"$p" 2>/dev/null || true`,
-  "fi",
-];
-
-/**
- * Checks stdin, saves the live table, arms the rollback, applies stdin; prints
- * a line per stage reached, then the saved table. Whatever an earlier apply
- * left (a crashed one's timer, files) is cleared first, so it cannot undo or
- * change this one.
- */
-export function applyScript(rollbackSeconds: number): string {
-  const d = shq(STATE_DIR);
-  return [
-    "set -e",
-    `d=${d}`,
-    `mkdir -p "$d"`,
-    ...DISARM,
-    `rm -f "$d/pending.rules" "$d/rollback.rules" "$d/rollback.status" "$d/rollback.pid"`,
-    `cat > "$d/pending.rules"`,
-    // Checked again here because preview could not check it before the stack installed ip6tables.
-    ...checkTable(`"$d/pending.rules"`),
-    `ip6tables-save -t filter > "$d/rollback.rules"`,
-    // A box that never used ip6tables has no filter table to save: its state is the empty table.
-    `grep -q '^\\*filter' "$d/rollback.rules" || printf '%s' ${shq(EMPTY_FILTER_TABLE)} > "$d/rollback.rules"`,
-    `setsid sh -c 'sleep ${rollbackSeconds}; ip6tables-restore < ${STATE_DIR}/rollback.rules && echo rolled-back > ${STATE_DIR}/rollback.status; rm -f ${STATE_DIR}/pending.rules ${STATE_DIR}/rollback.pid' </dev/null >/dev/null 2>&1 &`,
-    `echo $! > "$d/rollback.pid"`,
-    "echo stage=armed",
-    `ip6tables-restore < "$d/pending.rules"`,
-    "echo stage=applied",
-    `cat "$d/rollback.rules"`,
-  ].join("\n");
-}
-
-/**
- * Disarms the rollback: run over a new connection, it proves the box still
- * lets us in. It also tells where an apply whose connection dropped stands:
- * already rolled back (exit 7), never loaded (8: the old table is live, the
- * timer disarmed), or loaded (0: now confirmed). It leaves no file behind.
- */
-export const CONFIRM_SCRIPT = [
-  `d=${STATE_DIR}`,
-  `[ -f "$d/rollback.status" ] && { cat "$d/rollback.status"; rm -f "$d"/*; exit ${EXIT.rolledBack}; }`,
-  `[ -f "$d/pending.rules" ] || { echo "no firewall change is pending on this box"; exit ${EXIT.nothingPending}; }`,
-  // The live table in the form the rules were written in: no comments, no counters.
-  `live=$(ip6tables-save -t filter | sed -e '/^#/d' -e 's/ \\[[0-9]*:[0-9]*\\]$//')`,
-  `want=$(sed -e '/^#/d' "$d/pending.rules")`,
-  ...DISARM,
-  `rm -f "$d/pending.rules" "$d/rollback.pid"`,
-  `[ "$live" = "$want" ] || { echo "the new ruleset was never loaded: the previous one is live"; rm -f "$d/rollback.rules"; exit ${EXIT.notLoaded}; }`,
-  // The table that was live before, for the provider to keep (delete restores it).
-  `echo confirmed; cat "$d/rollback.rules"; rm -f "$d/rollback.rules"`,
-].join("\n");
-
-/** Prints the live filter table, then a separator, then the boot copy (if any). */
-export function readScript(persistPath?: string): string {
-  return [
-    `command -v ip6tables-save >/dev/null 2>&1 || exit 3`,
-    "ip6tables-save -t filter",
-    `echo ${shq(BOOT_COPY_MARK)}`,
-    persistPath ? `cat ${shq(persistPath)} 2>/dev/null || true` : "true",
-  ].join("\n");
-}
-
-const BOOT_COPY_MARK = "#ipv6gw-boot-copy";
 
 const persistFile = (path: string) => ({ path, mode: "0600", owner: "root", group: "root" });
 
@@ -179,25 +112,43 @@ export function explainRejection(rules: string, stderr: string): { rule?: string
   return { rule: line ? ruleNameAtLine(rules, line) : undefined, line, message };
 }
 
-function rejectionReason(where: string, rules: string, stderr: string): string {
-  const e = explainRejection(rules, stderr);
-  const which = e.rule ? `rule '${e.rule}' (line ${e.line})` : e.line ? `line ${e.line}` : "the ruleset";
-  return `${which} is rejected by ip6tables on ${where}: ${e.message || "no message"}`;
+/**
+ * Turns nft's complaint ("/dev/stdin:12:3-40: Error: Could not process rule:
+ * Operation not supported", then the rule and carets) into "which rule, and
+ * why". nft read the table after the one-line replace header, so its line n
+ * is the text's line n - 1.
+ */
+export function explainNftRejection(rules: string, stderr: string): { rule?: string; line?: number; message: string } {
+  const m = /^[^\n:]*:(\d+):[\d-]+: Error: (.*)$/m.exec(stderr);
+  const line = m ? Number(m[1]) - 1 : undefined;
+  const message = m ? m[2].trim() : stderr.split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
+  return { rule: line ? nftRuleNameAtLine(rules, line) : undefined, line, message };
 }
 
-async function validate(remote: Remote, rules: string): Promise<string | undefined> {
-  const result = await remote.run(validateScript(), { stdin: rules });
+function rejectionReason(b: RulesetBackend, where: string, rules: string, stderr: string): string {
+  const e = b === "nftables" ? explainNftRejection(rules, stderr) : explainRejection(rules, stderr);
+  const which = e.rule ? `rule '${e.rule}' (line ${e.line})` : e.line ? `line ${e.line}` : "the ruleset";
+  return `${which} is rejected by ${b === "nftables" ? "nftables" : "ip6tables"} on ${where}: ${e.message || "no message"}`;
+}
+
+async function validate(remote: Remote, b: RulesetBackend, rules: string): Promise<string | undefined> {
+  const result = await remote.run(validateScript(b), { stdin: rules });
   if (result.code === 0) return undefined;
   if (result.code === EXIT.notInstalled) return "not-installed";
   if (result.code === EXIT.noKernelCheck) return `${remote.where}: ${lastLines(result.stderr, 1)}; install util-linux, which every distribution ships`;
-  return rejectionReason(remote.where, rules, result.stderr || result.stdout);
+  return rejectionReason(b, remote.where, rules, result.stderr || result.stdout);
 }
 
-/** Run over a new connection once the box's timer has run out: prints "rolled-back" if it restored the old table. */
-export const ROLLBACK_STATUS_SCRIPT = `cat ${STATE_DIR}/rollback.status 2>/dev/null; rm -f ${STATE_DIR}/rollback.status ${STATE_DIR}/rollback.rules`;
+/** Ours as read back from the box, in the renderer's form. */
+function normalizeOurs(b: RulesetBackend, text: string): string {
+  if (b === "iptables") return normalizeSave(text) || emptyRules(b);
+  const lines = text.split("\n").map((l) => l.trimEnd());
+  while (lines.length && lines[lines.length - 1] === "") lines.pop();
+  return lines.length ? lines.join("\n") + "\n" : "";
+}
 
-export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider {
-  static readonly instance = new Ip6tablesRulesetProvider(sshOpener, openFreshRemote, realClock);
+export class RulesetProvider implements pulumi.dynamic.ResourceProvider {
+  static readonly instance = new RulesetProvider(sshOpener, openFreshRemote, realClock);
   constructor(
     private readonly open: RemoteOpener,
     private readonly openFresh: (c: Connection) => Promise<Remote & { close(): void }>,
@@ -209,8 +160,8 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
     if (checked.failures.length > 0 || containsUnknown(news)) return checked;
     // Preview runs check too: a rule the kernel rejects fails here, before anything changes.
     const remote = await this.open(news.connection as Connection);
-    const problem = await validate(remote, news.rules as string);
-    // Before the stack installs ip6tables there is nothing to check with: the Firewall says so at preview,
+    const problem = await validate(remote, backendOf(news as Partial<RulesetState>), news.rules as string);
+    // Before the stack installs the tool there is nothing to check with: the Firewall says so at preview,
     // and apply checks on the box before it loads anything.
     if (problem && problem !== "not-installed") checked.failures.push({ property: "rules", reason: problem });
     return checked;
@@ -220,49 +171,55 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
     const changed = olds.rules !== news.rules || olds.rollbackSeconds !== news.rollbackSeconds || olds.persistPath !== news.persistPath;
     // A boot copy edited or lost by hand is drift too: the next boot would load something else.
     const stale = news.persistPath !== undefined && olds.persisted === false;
-    return { changes: changed || stale || providerChanged(olds as never, news as never) };
+    return {
+      changes: changed || stale || providerChanged(olds as never, news as never),
+      // One resource never moves between backends: the Firewall makes a new one.
+      ...(backendOf(olds) !== backendOf(news) ? { replaces: ["backend"] } : {}),
+    };
   }
 
   private async persist(s: RulesetState, keepOriginal: boolean): Promise<void> {
     if (!s.persistPath) return;
     const remote = await this.open(s.connection);
-    await mustRun(remote, `writing ${s.persistPath}`, writeFileScript(persistFile(s.persistPath), keepOriginal), { stdin: s.rules });
+    await mustRun(remote, `writing ${s.persistPath}`, writeFileScript(persistFile(s.persistPath), keepOriginal), { stdin: bootCopy(backendOf(s), s.rules) });
   }
 
-  /** Applies with rollback armed, then confirms over a new connection; returns the table that was live before. */
+  /** Applies with rollback armed, then confirms over a new connection; returns what was ours before. */
   private async apply(s: RulesetState): Promise<string> {
+    const b = backendOf(s);
     const remote = await this.open(s.connection);
-    const applied = await remote.run(applyScript(s.rollbackSeconds), { stdin: s.rules });
+    const applied = await remote.run(applyScript(b, s.rollbackSeconds), { stdin: s.rules });
     // The box armed its timer (if it got that far) before this answer arrived: a wait counted from here is never too short.
     const armedBy = this.clock.now();
     if (applied.interrupted) {
-      // The connection ended mid-apply: the box may hold the old table, the new one with the timer armed, or
-      // have rolled back. A new connection finds out, and confirms the new table if it is live, like any apply.
+      // The connection ended mid-apply: the box may hold the old rules, the new ones with the timer armed, or
+      // have rolled back. A new connection finds out, and confirms the new rules if they are live, like any apply.
       const stage = applied.stdout.includes("stage=applied") ? "after loading the new ruleset" : applied.stdout.includes("stage=armed") ? "after arming the rollback" : "early in the apply";
       return this.confirm(s, armedBy, `the SSH connection to ${remote.where} dropped ${stage}`);
     }
     if (applied.code === EXIT.noKernelCheck) throw namedError("FirewallError", `cannot apply the firewall on ${remote.where}: ${lastLines(applied.stderr, 1)}; install util-linux`);
-    if (applied.code !== 0) throw namedError("FirewallError", rejectionReason(remote.where, s.rules, applied.stderr || applied.stdout));
-    const previous = normalizeSave(applied.stdout);
+    if (applied.code !== 0) throw namedError("FirewallError", rejectionReason(b, remote.where, s.rules, applied.stderr || applied.stdout));
+    const previous = normalizeOurs(b, applied.stdout.slice(applied.stdout.indexOf("stage=applied\n") + "stage=applied\n".length));
     await this.confirm(s, armedBy);
     return previous;
   }
 
   /**
-   * Confirms over a new connection and returns the table that was live before.
+   * Confirms over a new connection and returns what was ours before.
    * If the box cannot be reached, waits for its own timer to restore the old
-   * table and fails saying so. `dropped` says why the apply's own connection
+   * rules and fails saying so. `dropped` says why the apply's own connection
    * could not finish, when it could not.
    */
   private async confirm(s: RulesetState, armedBy: number, dropped?: string): Promise<string> {
+    const b = backendOf(s);
     const conn = { ...s.connection, dialErrorLimit: 2, perDialTimeout: Math.min(s.connection.perDialTimeout ?? 15, 10) };
     const where = describeConnection(conn);
     let why: string;
     try {
       const fresh = await this.openFresh(conn);
       try {
-        const r = await fresh.run(CONFIRM_SCRIPT, { timeoutSeconds: 20 });
-        if (r.code === 0) return normalizeSave(r.stdout);
+        const r = await fresh.run(confirmScript(b), { timeoutSeconds: 20 });
+        if (r.code === 0) return normalizeOurs(b, r.stdout.slice(r.stdout.indexOf("confirmed\n") + "confirmed\n".length));
         if (r.code === EXIT.notLoaded) {
           throw namedError("FirewallError", `${dropped ?? "the apply did not finish"}: the new ruleset was never loaded, so ${where} keeps its previous ruleset and no rollback is pending. Run up again`);
         }
@@ -270,7 +227,8 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
           // The box let us in, so there is no rollback to wait for: say so at once.
           throw namedError(
             "FirewallError",
-            `${dropped ?? "the apply finished"}, but ${where} has no firewall change pending (the apply stopped before saving it, or something else cleared it), so nothing was confirmed and no rollback is pending. Check its live ruleset (ip6tables-save -t filter), then run up again`,
+            `${dropped ?? "the apply finished"}, but ${where} has no firewall change pending (the apply stopped before saving it, or something else cleared it), so nothing was confirmed and no rollback is pending. ` +
+              `Check its live ruleset (${b === "nftables" ? `nft list ${NFT_TABLE_REF}` : "ip6tables-save -t filter"}), then run up again`,
           );
         }
         if (r.code === EXIT.rolledBack) {
@@ -290,11 +248,13 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
     try {
       const after = await this.openFresh({ ...conn, dialErrorLimit: 3 });
       try {
-        const status = (await after.run(ROLLBACK_STATUS_SCRIPT)).stdout.trim();
+        const [status, live = ""] = (await after.run(rollbackStatusScript(b, b === "iptables" ? chainNamesOf(s.rules) : []))).stdout.split(`${LIVE_MARK}\n`);
         outcome =
-          status === "rolled-back"
+          status.trim() === "rolled-back"
             ? `the box restored the previous ruleset after ${s.rollbackSeconds} s and is reachable again`
-            : "the box is reachable again, but it did not record a rollback: check its ruleset (ip6tables-save) by hand";
+            : normalizeOurs(b, live.split(`${BOOT_COPY_MARK}\n`)[0]) === s.rules
+              ? "the box is reachable again and runs the new ruleset, unconfirmed, with no rollback recorded (did it reboot?)"
+              : "the box is reachable again with a ruleset other than the new one and no rollback recorded (did it reboot? at boot it loads its persisted copy, which the new ruleset never replaced)";
       } finally {
         after.close();
       }
@@ -312,7 +272,7 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
   async create(inputs: RulesetState) {
     const previous = await this.apply(inputs);
     await this.persist(inputs, true);
-    return { id: "ip6tables-filter", outs: { ...inputs, previous, persisted: inputs.persistPath !== undefined } };
+    return { id: backendOf(inputs) === "nftables" ? "nft-ipv6gw" : "ip6tables-filter", outs: { ...inputs, previous, persisted: inputs.persistPath !== undefined } };
   }
 
   async update(_id: string, olds: RulesetState, news: RulesetState) {
@@ -325,42 +285,67 @@ export class Ip6tablesRulesetProvider implements pulumi.dynamic.ResourceProvider
   }
 
   async read(id: string, props: RulesetState) {
+    const b = backendOf(props);
     const remote = await this.open(props.connection);
-    const result = await remote.run(readScript(props.persistPath));
+    const result = await remote.run(readScript(b, props.persistPath, b === "iptables" ? chainNamesOf(props.rules ?? "") : []));
     if (result.code === 3) return {};
-    if (result.code !== 0) throw remoteCommandError(remote.where, "reading the ip6tables filter table", result);
+    if (result.code !== 0) throw remoteCommandError(remote.where, `reading the ${b === "nftables" ? `nftables ${NFT_TABLE_REF}` : "ip6tables filter table"}`, result);
     const [live, boot = ""] = result.stdout.split(`${BOOT_COPY_MARK}\n`);
-    const rules = normalizeSave(live) || EMPTY_FILTER_TABLE;
-    const persisted = props.persistPath === undefined ? undefined : normalizeSave(boot) === rules;
+    const rules = normalizeOurs(b, live);
+    const persisted = props.persistPath === undefined ? undefined : boot === bootCopy(b, rules);
     const state = withConnection(props, { ...props, rules, persisted });
     const { previous: _p, persisted: _s, ...inputs } = state;
     return { id, props: state, inputs };
   }
 
   async delete(_id: string, props: RulesetState) {
+    const b = backendOf(props);
     const remote = await this.open(props.connection);
-    await mustRun(remote, "restoring the previous ip6tables filter table", `ip6tables-restore`, { stdin: props.previous || EMPTY_FILTER_TABLE });
+    await mustRun(remote, `putting back the ${b === "nftables" ? `nftables ${NFT_TABLE_REF}` : "ip6tables rules of ours"} as they were before`, restorePreviousScript(b), { stdin: props.previous || emptyRules(b) });
     if (props.persistPath) await mustRun(remote, `restoring ${props.persistPath}`, restoreFileScript(props.persistPath));
-    await remote.run(`rm -rf ${shq(STATE_DIR)}; rmdir /var/lib/ipv6gw 2>/dev/null || true`);
+    await remote.run(`rm -rf ${shq(STATE_DIR)}; rmdir /var/lib/ipv6gw /etc/ipv6gw 2>/dev/null || true`);
   }
 }
 
-/** The box's whole ip6tables filter table. */
+/** Kept under its old name: the ip6tables provider is the same provider. */
+export const Ip6tablesRulesetProvider = RulesetProvider;
+
+/** The rules of ours in a box's ip6tables filter table: our chains and the jumps into them. */
 export class Ip6tablesRuleset extends pulumi.dynamic.Resource {
-  /** The table as ip6tables-restore text, one line per rule. */
+  /** Ours as ip6tables-save prints it, one line per rule. */
+  declare readonly rules: pulumi.Output<string>;
+  declare readonly previous: pulumi.Output<string>;
+  /** Whether the boot copy matches the live rules (false after someone edited one of them by hand). */
+  declare readonly persisted: pulumi.Output<boolean | undefined>;
+
+  constructor(name: string, args: RulesetArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      RulesetProvider.instance,
+      name,
+      { ...args, backend: "iptables", previous: undefined, persisted: undefined },
+      { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
+      "ipv6gw:firewall",
+      "Ip6tablesRuleset",
+    );
+  }
+}
+
+/** A box's nftables table of ours, `table ip6 ipv6gw`, whole. */
+export class NftRuleset extends pulumi.dynamic.Resource {
+  /** The table as `nft -s list` prints it, one line per rule. */
   declare readonly rules: pulumi.Output<string>;
   declare readonly previous: pulumi.Output<string>;
   /** Whether the boot copy matches the live table (false after someone edited one of them by hand). */
   declare readonly persisted: pulumi.Output<boolean | undefined>;
 
-  constructor(name: string, args: Ip6tablesRulesetArgs, opts?: pulumi.CustomResourceOptions) {
+  constructor(name: string, args: RulesetArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      Ip6tablesRulesetProvider.instance,
+      RulesetProvider.instance,
       name,
-      { ...args, previous: undefined, persisted: undefined },
+      { ...args, backend: "nftables", previous: undefined, persisted: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
       "ipv6gw:firewall",
-      "Ip6tablesRuleset",
+      "NftRuleset",
     );
   }
 }

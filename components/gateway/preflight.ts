@@ -35,11 +35,12 @@ const OTHER_FIREWALL: Record<OtherFirewall, string> = {
     "firewalld is running: it filters the same packets from its own nftables table, so it would block what this firewall lets through (the LAN going out); " +
     "stop it with 'systemctl disable --now firewalld'",
   ufw:
-    "ufw is enabled: it keeps its chains in the ip6tables filter table this firewall replaces as a whole, and each would undo the other; " +
+    "ufw is enabled: its chains and default policies (routed traffic dropped) filter the same packets, so it would block what this firewall lets through, and both would manage INPUT and FORWARD; " +
     "turn it off with 'ufw disable'",
   nftables:
-    "nftables.service is enabled and its config starts with 'flush ruleset': at boot it would wipe this firewall; " +
-    "disable it with 'systemctl disable nftables', or remove the 'flush ruleset' line",
+    "nftables.service is enabled and its config starts with 'flush ruleset': whenever it starts, restarts or reloads it deletes every table, this firewall's too " +
+    "(table ip6 ipv6gw, or the ip6tables filter table holding its chains), and forwarding stays on with no firewall; " +
+    "disable it with 'systemctl disable nftables', or replace 'flush ruleset' with deleting only its own tables (e.g. 'table inet filter; delete table inet filter' before that table)",
 };
 
 /**

@@ -30,6 +30,8 @@ export interface KernelFeatures {
   readonly conntrack: boolean;
   readonly ip6tablesFilter: boolean;
   readonly reject: boolean;
+  /** nf_tables: loaded, built, or a module the kernel can load (or an nft/iptables-nft that lists tables). */
+  readonly nftables: boolean;
   readonly sit: boolean;
   readonly wireguard: boolean;
 }
@@ -47,6 +49,8 @@ export interface HostFactsData {
   /** "nf_tables", "legacy", or "" when ip6tables is not installed. */
   readonly ip6tablesBackend: string;
   readonly ip6tablesVersion: string;
+  /** `nft --version`'s version ("1.0.6"), or "" when nft is not installed. */
+  readonly nftVersion: string;
   readonly packageManager: PackageManager | "";
   readonly serviceManager: ServiceManager | "";
   /** Loaded modules (from /proc/modules). */
@@ -109,12 +113,14 @@ export const FACTS_SCRIPT = [
   "fi",
   'echo "forwarding=$(cat /proc/sys/net/ipv6/conf/all/forwarding 2>/dev/null || echo 0)"',
   'if command -v ip6tables >/dev/null 2>&1; then echo "ip6tables=$(ip6tables -V 2>/dev/null | head -n 1)"; else echo "ip6tables="; fi',
+  'if command -v nft >/dev/null 2>&1; then echo "nft=$(nft --version 2>/dev/null | head -n 1)"; nft list tables >/dev/null 2>&1 && echo "proc=nf_tables"; else echo "nft="; fi',
+  '[ -n "$(find /lib/modules/$(uname -r) -name \'nf_tables.ko*\' 2>/dev/null | head -n 1)" ] && echo "kmod=nf_tables"',
   `echo "pkg=$(${DETECT_PACKAGE_MANAGER.replace(/\n/g, "; ")})"`,
   `echo "svc=$(${DETECT_SERVICE_MANAGER.replace(/\n/g, "; ")})"`,
   "[ -r /proc/modules ] && echo \"modules=$(awk '{print $1}' /proc/modules | tr '\\n' ' ')\"",
   'cfg=""',
   'if [ -r /proc/config.gz ]; then cfg=$(zcat /proc/config.gz 2>/dev/null); elif [ -r "/boot/config-$(uname -r)" ]; then cfg=$(cat "/boot/config-$(uname -r)"); fi',
-  "for k in CONFIG_TUN CONFIG_IPV6_SIT CONFIG_WIREGUARD CONFIG_NF_CONNTRACK CONFIG_IP6_NF_IPTABLES CONFIG_IP6_NF_FILTER CONFIG_IP6_NF_TARGET_REJECT; do",
+  "for k in CONFIG_TUN CONFIG_IPV6_SIT CONFIG_WIREGUARD CONFIG_NF_CONNTRACK CONFIG_IP6_NF_IPTABLES CONFIG_IP6_NF_FILTER CONFIG_IP6_NF_TARGET_REJECT CONFIG_NF_TABLES; do",
   '  v=$(printf \'%s\\n\' "$cfg" | sed -n "s/^$k=//p"); [ -n "$v" ] && echo "kconfig=$k=$v"',
   "done",
   '[ -c /dev/net/tun ] && echo "dev=tun"',
@@ -190,6 +196,7 @@ export function parseFacts(stdout: string): HostFactsData {
     ipv6Enabled: ipv6State === "0",
     ip6tablesBackend: backend,
     ip6tablesVersion: (/v(\d+\.\d+(\.\d+)?)/.exec(ip6) ?? [])[1] ?? "",
+    nftVersion: (/v(\d+\.\d+(\.\d+)?)/.exec(one("nft")) ?? [])[1] ?? "",
     packageManager: (one("pkg") as PackageManager) || "",
     serviceManager: (one("svc") as ServiceManager) || "",
     modules,
@@ -199,6 +206,7 @@ export function parseFacts(stdout: string): HostFactsData {
       conntrack: has(["nf_conntrack", "nf_conntrack_ipv6"], ["CONFIG_NF_CONNTRACK"], procs.includes("conntrack")),
       ip6tablesFilter: has(["ip6table_filter", "ip6_tables", "nf_tables"], ["CONFIG_IP6_NF_FILTER", "CONFIG_IP6_NF_IPTABLES"], procs.includes("ip6_tables")),
       reject: has(["ip6t_REJECT", "nf_reject_ipv6", "nft_reject_inet", "nft_reject_ipv6"], ["CONFIG_IP6_NF_TARGET_REJECT"]),
+      nftables: has(["nf_tables"], ["CONFIG_NF_TABLES"], procs.includes("nf_tables") || all("kmod").includes("nf_tables") || backend === "nf_tables"),
       sit: has(["sit"], ["CONFIG_IPV6_SIT"]),
       wireguard: has(["wireguard"], ["CONFIG_WIREGUARD"]),
     },
@@ -242,6 +250,9 @@ export function stableFacts(f: HostFactsData): HostFactsData {
     // ip6tables comes and goes with the packages a stack installs.
     ip6tablesBackend: "",
     ip6tablesVersion: "",
+    nftVersion: "",
+    // Seen through the tools, which come and go too.
+    features: { ...f.features, nftables: false },
   };
 }
 

@@ -89,8 +89,8 @@ export function renderDhcpcdConf(c: DhcpcdConf): string {
 export interface DhcpcdUnit {
   readonly wanInterface: string;
   readonly configPath: string;
-  /** The unit that loads the firewall at boot: dhcpcd starts after it, and only if it loaded. */
-  readonly firewallBootUnit: string;
+  /** The unit that loads the firewall at boot: dhcpcd starts after it, and only if it loaded. Default none. */
+  readonly firewallBootUnit?: string;
 }
 
 /**
@@ -101,13 +101,12 @@ export interface DhcpcdUnit {
 export function renderDhcpcdUnit(u: DhcpcdUnit): string {
   checkIfname("ipv6gw-dhcpcd.service", "wanInterface", u.wanInterface);
   checkAbsolutePath("ipv6gw-dhcpcd.service", "configPath", u.configPath, DHCPCD_CONF_PATH);
-  if (!/^[A-Za-z0-9_.@-]+\.service$/.test(u.firewallBootUnit)) renderError("ipv6gw-dhcpcd.service", "firewallBootUnit", "must be a systemd service unit name", `'${u.firewallBootUnit}'`, "e.g. netfilter-persistent.service");
+  if (u.firewallBootUnit !== undefined && !/^[A-Za-z0-9_.@-]+\.service$/.test(u.firewallBootUnit)) renderError("ipv6gw-dhcpcd.service", "firewallBootUnit", "must be a systemd service unit name", `'${u.firewallBootUnit}'`, "e.g. netfilter-persistent.service");
   return [
     MANAGED_HEADER,
     "[Unit]",
     `Description=ipv6gw: DHCPv6 prefix delegation on ${u.wanInterface} (dhcpcd)`,
-    `Requires=${u.firewallBootUnit}`,
-    `After=${u.firewallBootUnit} network-pre.target`,
+    ...(u.firewallBootUnit ? [`Requires=${u.firewallBootUnit}`, `After=${u.firewallBootUnit} network-pre.target`] : ["After=network-pre.target"]),
     "Wants=network-pre.target",
     "",
     "[Service]",

@@ -79,7 +79,11 @@ export const dhcpv6PdUplinkArgsSchema = strictObject({
   facts: factsValue,
   radvd: strictObject(raSettingsShape).prefault({}).describe("intervals and the DNS options every LAN gets unless it names its own"),
   ula: inputOf<string>("a ULA /48: each LAN also gets the /64 of its subnet id").optional(),
-  firewallBootUnit: z.string().regex(/^[A-Za-z0-9_.@-]+\.service$/, "must be a systemd service unit name").describe("the unit that loads the firewall at boot: dhcpcd starts after it"),
+  firewallBootUnit: z
+    .string()
+    .regex(/^[A-Za-z0-9_.@-]+\.service$/, "must be a systemd service unit name")
+    .optional()
+    .describe("the unit that loads the firewall at boot: dhcpcd starts after it, and only if it loaded; default none (no firewall persisted for boot)"),
 });
 
 export type Dhcpv6PdUplinkArgs = z.input<typeof dhcpv6PdUplinkArgsSchema>;

@@ -258,8 +258,11 @@ function buildGw6cTunnel(parent: pulumi.ComponentResource, name: string, a: Pars
   }
   const prefix = a.expectedPrefix
     ? pulumi.output(a.expectedPrefix)
-    : // The /64 gw6c's template puts on the LAN (<prefix>::1/64), as the broker delegated it.
-      new RemoteCommand(`${name}-prefix`, { connection: conn, create: prefixProbeScript(helperPath, a.lanInterface, 120), triggers: [tarballSha] }, childOf(parent, opts, service)).stdout.apply((p) =>
+    : !router
+      ? // Host mode: the broker delegates no prefix (the gateway gets a /128), so there is none to learn.
+        pulumi.output("")
+      : // The /64 gw6c's template puts on the LAN (<prefix>::1/64), as the broker delegated it.
+        new RemoteCommand(`${name}-prefix`, { connection: conn, create: prefixProbeScript(helperPath, a.lanInterface, 120), triggers: [tarballSha] }, childOf(parent, opts, service)).stdout.apply((p) =>
         canonicalPrefix(p.trim(), { normalize: true }),
       );
   return {

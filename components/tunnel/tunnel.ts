@@ -15,7 +15,7 @@ export type Running = { readonly process: string } | { readonly unit: string };
 export interface TunnelOutputs {
   /** The tunnel's interface on the gateway ("wg0", "tun", "he-ipv6"). */
   readonly interface: string;
-  /** The global prefix routed to the site ("2001:db8:8888::/48"). */
+  /** The global prefix routed to the site ("2001:db8:8888::/48"); empty for gw6c in host mode, which gets none. */
   readonly prefix: pulumi.Output<string>;
   /** The /64 advertised on the LAN. */
   readonly lanPrefix: pulumi.Output<string>;

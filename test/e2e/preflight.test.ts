@@ -2,7 +2,8 @@
 // undo ours fails at preview, saying which and how to turn it off, and
 // nothing on the box changes. Debian's nftables package is the real case:
 // enabling its service loads /etc/nftables.conf at boot, which begins with
-// `flush ruleset` and so would wipe the HOWTO's ruleset on every reboot.
+// `flush ruleset` and so would wipe the firewall whenever it starts, restarts
+// or reloads, whichever backend holds it.
 import { labSh, runLabCli } from "../../lab/client";
 import { TestStack, labSiteStack } from "../pulumi-stack";
 
@@ -41,8 +42,7 @@ describe("preflight on the lab's gateway", () => {
     const preview = stack.preview();
     expect(preview.status).not.toBe(0);
     expect(preview.stdout + preview.stderr).toContain(
-      "gateway: nftables.service is enabled and its config starts with 'flush ruleset': at boot it would wipe this firewall; " +
-        "disable it with 'systemctl disable nftables', or remove the 'flush ruleset' line",
+      "gateway: nftables.service is enabled and its config starts with 'flush ruleset': whenever it starts, restarts or reloads it deletes every table, this firewall's too",
     );
     expect(preview.stdout + preview.stderr).not.toMatch(/^\s+at /m);
     expect(gwState()).toBe(before);

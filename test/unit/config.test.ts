@@ -78,7 +78,7 @@ describe("stack config", () => {
 
   it("reads the HOWTO-shaped gw6c example, defaults from gw6c's own contract", () => {
     const site = parseSiteConfig(stack("example-gw6c")["ipv6gw:site"]);
-    expect(site.tunnel).toMatchObject({ kind: "gw6c", server: "broker.freenet6.net", authMethod: "any", hostType: "router", logFile: 2, installDir: "/usr/local/gw6c", retryDelay: 30 });
+    expect(site.tunnel).toMatchObject({ kind: "gw6c", server: "broker.example.net", authMethod: "any", hostType: "router", logFile: 2, installDir: "/usr/local/gw6c", retryDelay: 30 });
   });
 
   it.each([

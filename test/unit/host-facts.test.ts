@@ -10,7 +10,7 @@ describe("host facts", () => {
     const f = parseFacts(fixture("facts-debian12-gw.txt"));
     expect(f).toMatchObject({ distro: "debian", distroVersion: "12", kernel: "6.18.44-fc-v657", ipv6Enabled: true, ipv6Forwarding: true });
     expect(f).toMatchObject({ ip6tablesBackend: "nf_tables", ip6tablesVersion: "1.8.9", packageManager: "apt", serviceManager: "systemd", networkStack: "none" });
-    expect(f.features).toEqual({ ipv6: true, tun: true, conntrack: true, ip6tablesFilter: true, reject: true, sit: false, wireguard: false });
+    expect(f.features).toEqual({ ipv6: true, tun: true, conntrack: true, ip6tablesFilter: true, reject: true, nftables: true, sit: false, wireguard: false });
     const eth0 = f.interfaces.find((i) => i.name === "eth0")!;
     expect(eth0.mac).toBe("00:00:5e:00:53:01");
     expect(eth0.ipv6).toEqual([
@@ -31,6 +31,14 @@ describe("host facts", () => {
   it("names other firewall managers once each, and none on a box without them", () => {
     expect(parseFacts(fixture("facts-debian12-gw.txt")).otherFirewalls).toEqual([]);
     expect(parseFacts("otherfw=ufw\notherfw=firewalld\notherfw=ufw\n").otherFirewalls).toEqual(["firewalld", "ufw"]);
+  });
+
+  it("reads nft and nf_tables: from nft itself, the loaded module, the kernel config or the modules on disk", () => {
+    expect(parseFacts("nft=nftables v1.0.6 (Lester Gooch #5)\nproc=nf_tables\n")).toMatchObject({ nftVersion: "1.0.6", features: { nftables: true } });
+    expect(parseFacts("nft=\nmodules=nf_tables nf_conntrack\n")).toMatchObject({ nftVersion: "", features: { nftables: true } });
+    expect(parseFacts("nft=\nkconfig=CONFIG_NF_TABLES=m\n").features.nftables).toBe(true);
+    expect(parseFacts("nft=\nkmod=nf_tables\n").features.nftables).toBe(true);
+    expect(parseFacts(fixture("facts-centos5-gw.txt"))).toMatchObject({ nftVersion: "", features: { nftables: false } });
   });
 
   it("says when IPv6 is missing or disabled", () => {
@@ -63,6 +71,9 @@ describe("HostFacts provider", () => {
     modules: [],
     ip6tablesBackend: "",
     ip6tablesVersion: "",
+    nftVersion: "",
+    // nf_tables is also seen through nft and ip6tables, which the stack installs.
+    features: { ...parseFacts(debian).features, nftables: false },
   };
 
   it("records the box's stable facts, named by its kernel", async () => {

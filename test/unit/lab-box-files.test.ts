@@ -1,4 +1,4 @@
-import { boxFiles, ispWireguardConfig } from "../../lab/box-files";
+import { boxFiles, ispWireguardConfig, tspBrokerConfig, tspBrokerUnit } from "../../lab/box-files";
 import { planLab } from "../../lab/topology";
 
 const keys = { isp: { privateKey: "ISPPRIV=", publicKey: "ISPPUB=" }, gw: { privateKey: "GWPRIV=", publicKey: "GWPUB=" } };
@@ -7,6 +7,7 @@ const input = {
   hostPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n",
   hostPublicKey: "ssh-ed25519 AAAAhost",
   wireguard: keys,
+  tsp: { userid: "todd", password: "TSPPASSWORD" },
 };
 
 describe("per-box files", () => {
@@ -31,12 +32,51 @@ describe("per-box files", () => {
     expect(symlinks).toEqual([]);
   });
 
-  it("give isp its WireGuard endpoint, enabled at boot", () => {
+  it("give isp its WireGuard endpoint and the TSP broker, enabled at boot", () => {
     const { files, symlinks } = boxFiles(byName("isp"), plan, input);
     expect(files.find((x) => x.path === "/etc/wireguard/wg0.conf")).toMatchObject({ mode: 0o600, uid: 0 });
+    expect(files.find((x) => x.path === "/etc/ipv6gw-lab/tsp-broker.json")).toMatchObject({ mode: 0o600, uid: 0 });
+    expect(files.find((x) => x.path === "/etc/systemd/system/ipv6gw-lab-tsp-broker.service")).toMatchObject({ mode: 0o644 });
     expect(symlinks).toEqual([
       { path: "/etc/systemd/system/multi-user.target.wants/wg-quick@wg0.service", target: "/lib/systemd/system/wg-quick@.service" },
+      {
+        path: "/etc/systemd/system/multi-user.target.wants/ipv6gw-lab-tsp-broker.service",
+        target: "/etc/systemd/system/ipv6gw-lab-tsp-broker.service",
+      },
     ]);
+  });
+
+  it("configure the TSP broker on isp's WAN address with the lab's account at slot 1", () => {
+    const config = JSON.parse(tspBrokerConfig(plan, input.tsp));
+    expect(config).toEqual({
+      listen: "198.51.100.1",
+      port: 3653,
+      serverIPv4: "198.51.100.1",
+      tunInterface: "tsp0",
+      tunnelPrefix: "2001:db8:ffff:200::/64",
+      delegationPrefix: "2001:db8:7777::/48",
+      dnsServer: "2001:db8:ffff::fe",
+      realm: "ipv6gw-lab",
+      versions: ["2.0.2", "2.0.1", "2.0.0"],
+      anonymous: true,
+      anonymousFirstSlot: 256,
+      users: [{ name: "todd", password: "TSPPASSWORD", slot: 1 }],
+      keepaliveDefault: 30,
+      keepaliveMin: 5,
+      keepaliveMax: 3600,
+      sessionTimeout: 120,
+      stateDir: "/var/lib/ipv6gw-tsp-broker",
+      runDir: "/run/ipv6gw-tsp-broker",
+    });
+    const unit = tspBrokerUnit(plan);
+    expect(unit).toContain("Type=notify\n");
+    expect(unit).toContain("ExecStart=/opt/ipv6gw-lab/tsp-broker/tsp-broker -config /etc/ipv6gw-lab/tsp-broker.json\n");
+  });
+
+  it("keep the TSP broker's files off every other box", () => {
+    for (const b of planLab("nat").boxes.filter((x) => x.name !== "isp")) {
+      expect(boxFiles(b, plan, input).files.map((f) => f.path).filter((p) => p.includes("tsp"))).toEqual([]);
+    }
   });
 
   it("enable the HTTP server on outside and masquerading on natbox", () => {

@@ -14,7 +14,8 @@ const input: LabJsonInput = {
   pids: Object.fromEntries(["gw", "c1", "c2", "isp", "outside", "natbox", "c3"].map((b, i) => [b, { pid: 100 + i, leader: 200 + i }])),
   wireguard: { isp: { privateKey: "ispPriv=", publicKey: "ispPub=" }, gw: { privateKey: "gwPriv=", publicKey: "gwPub=" } },
   repoPath: "/root/.cache/ipv6gw/lab/trees/apt-repo-x/repo",
-  trees: { base: "base-b", repo: "apt-repo-x", infra: "infra-i" },
+  trees: { base: "base-b", repo: "apt-repo-x", infra: "infra-i", tspBroker: "tsp-broker-t" },
+  tsp: { userid: "todd", password: "generated" },
   startedAt: new Date(Date.UTC(2024, 0, 1)),
 };
 
@@ -45,8 +46,8 @@ describe("parseLabJson", () => {
   });
 
   it("drops keys it does not know, so a newer lab's lab.json still reads", () => {
-    const json = { ...buildLabJson(planLab("direct"), input), tsp: { broker: "198.51.100.1" } };
-    expect(parseLabJson(JSON.stringify(json), FILE)).not.toHaveProperty("tsp");
+    const json = { ...buildLabJson(planLab("direct"), input), kea: { server: "2001:db8:ffff:1::1" } };
+    expect(parseLabJson(JSON.stringify(json), FILE)).not.toHaveProperty("kea");
   });
 
   type Spoilable = Record<string, unknown> & { boxes: Record<string, Record<string, unknown>> };
@@ -57,6 +58,7 @@ describe("parseLabJson", () => {
     ["another version", (j) => (j.version = 2), "'version'"],
     ["an unknown scenario", (j) => (j.scenario = "bridge"), "'scenario'"],
     ["a malformed host key", (j) => (j.boxes.c1.hostKey = "AAAA"), "'boxes.c1.hostKey': an OpenSSH public key"],
+    ["no TSP broker (a lab booted before it)", (j) => delete j.tsp, "'tsp'"],
   ])("refuses %s, naming the file, the key and the fix", (_what, spoil, fragment) => {
     const json = JSON.parse(JSON.stringify(buildLabJson(planLab("direct"), input)));
     spoil(json);

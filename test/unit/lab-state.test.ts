@@ -16,7 +16,8 @@ const input: LabJsonInput = {
   pids: { gw: { pid: 100, leader: 101 } },
   wireguard: { isp: { privateKey: "ispPriv=", publicKey: "ispPub=" }, gw: { privateKey: "gwPriv=", publicKey: "gwPub=" } },
   repoPath: "/root/.cache/ipv6gw/lab/trees/apt-repo-x/repo",
-  trees: { base: "base-b", repo: "apt-repo-x", infra: "infra-i" },
+  trees: { base: "base-b", repo: "apt-repo-x", infra: "infra-i", tspBroker: "tsp-broker-t" },
+  tsp: { userid: "todd", password: "generated" },
   startedAt: new Date(Date.UTC(2024, 0, 1)),
 };
 
@@ -61,6 +62,26 @@ describe("lab.json", () => {
     });
     expect(json.boxes.isp!.host).toBe("2001:db8:ffff::fe");
     expect(json.boxes.outside!.interfaces.inet0.ipv6).toBe("2001:db8:ffff::1/64");
+  });
+
+  it("describes the TSP broker on isp, with the user's stable addresses", () => {
+    expect(json.tsp).toEqual({
+      server: "198.51.100.1",
+      port: 3653,
+      userid: "todd",
+      password: "generated",
+      tunnelPrefix: "2001:db8:ffff:200::/64",
+      serverAddress: "2001:db8:ffff:200::1",
+      delegationPrefix: "2001:db8:7777::/48",
+      userAddress: "2001:db8:ffff:200::1:2",
+      userPrefix: "2001:db8:7777:1::/64",
+      dnsServer: "2001:db8:ffff::fe",
+      anonymousFirstSlot: 256,
+      box: "isp",
+      sessionsFile: "/run/ipv6gw-tsp-broker/sessions.json",
+      tunnelModes: ["v6udpv4"],
+    });
+    expect(json.trees.tspBroker).toBe("tsp-broker-t");
   });
 
   it("tells how to reach natbox in the nat scenario", () => {
@@ -121,5 +142,11 @@ describe("a running lab against the current recipe", () => {
 
   it("counts a lab.json from before trees were recorded as all changed", () => {
     expect(changedTrees(undefined, current)).toEqual(["base", "repo", "infra"]);
+  });
+
+  it("restarts a lab that booted without the TSP broker or with an older build of it", () => {
+    const now = { ...current, tspBroker: "tsp-broker-new" };
+    expect(changedTrees(current, now)).toEqual(["tspBroker"]);
+    expect(changedTrees({ ...current, tspBroker: "tsp-broker-old" }, now)).toEqual(["tspBroker"]);
   });
 });

@@ -12,6 +12,8 @@ import {
   planLab,
   SCENARIOS,
   slaacAddressFor,
+  tspSlotAddress,
+  tspSlotPrefix,
 } from "../../lab/topology";
 
 const docRanges = new BlockList();
@@ -40,6 +42,8 @@ function everyAddress(scenario: (typeof SCENARIOS)[number]): string[] {
   }
   const wg = plan.wireguard;
   out.push(wg.endpoint.split(":")[0], wg.ispAddress, wg.gwAddress, wg.routedPrefix, wg.lanPrefix, plan.outside.pingTarget);
+  const t = plan.tsp;
+  out.push(t.listen, t.tunnelPrefix, t.serverAddress, t.delegationPrefix, t.dnsServer, t.user.address, t.user.prefix);
   return out;
 }
 
@@ -172,6 +176,42 @@ describe("scenarios differ only where they should", () => {
   });
 });
 
+describe("the TSP broker", () => {
+  it("runs on isp's WAN address, port 3653, in every scenario, with ARCHITECTURE.md's ranges", () => {
+    for (const s of SCENARIOS) {
+      const plan = planLab(s);
+      expect(plan.tsp).toMatchObject({
+        box: "isp",
+        listen: "198.51.100.1",
+        port: 3653,
+        tunnelPrefix: "2001:db8:ffff:200::/64",
+        serverAddress: "2001:db8:ffff:200::1",
+        delegationPrefix: "2001:db8:7777::/48",
+      });
+      expect(plan.boxes.find((b) => b.name === "isp")!.services).toEqual(expect.arrayContaining(["wireguard", "tsp"]));
+      expect(plan.boxes.find((b) => b.name === "isp")!.interfaces.find((i) => i.name === "wan0")!.ipv4).toBe("198.51.100.1/24");
+    }
+  });
+
+  it.each([
+    [1, "2001:db8:ffff:200::1:2", "2001:db8:7777:1::/64"],
+    [256, "2001:db8:ffff:200::100:2", "2001:db8:7777:100::/64"],
+    [0xffff, "2001:db8:ffff:200::ffff:2", "2001:db8:7777:ffff::/64"],
+  ])("gives slot %d the tunnel address %s and the /64 %s (as lab/tsp-broker/assign.go does)", (slot, address, prefix) => {
+    expect(tspSlotAddress("2001:db8:ffff:200::/64", slot)).toBe(address);
+    expect(tspSlotPrefix("2001:db8:7777::/48", slot)).toBe(prefix);
+  });
+
+  it("names the user's stable addresses", () => {
+    expect(planLab("direct").tsp.user).toEqual({ userid: "todd", slot: 1, address: "2001:db8:ffff:200::1:2", prefix: "2001:db8:7777:1::/64" });
+  });
+
+  it("refuses prefixes it cannot carve slots from", () => {
+    expect(() => tspSlotPrefix("2001:db8:7777::/56", 1)).toThrow("expected a /48 written like '2001:db8:7777::/48', got '2001:db8:7777::/56'");
+    expect(() => tspSlotAddress("2001:db8:ffff:200:1::/64", 1)).toThrow("expected a /64");
+  });
+});
+
 describe("machine-ids", () => {
   it("are 32 lowercase hex digits, stable and distinct per box", () => {
     const ids = BOX_NAMES.map(machineIdFor);
@@ -247,7 +287,7 @@ describe("the native scenario", () => {
     const isp = box("isp");
     expect(isp.interfaces.find((i) => i.name === "wan0")).toMatchObject({ ipv4: "198.51.100.1/24", ipv6: "2001:db8:ffff:1::1/64" });
     expect(isp.routes).toEqual([{ family: 6, to: "2001:db8:9900::/40", via: "fe80::200:5eff:fe00:5302", dev: "wan0" }]);
-    expect(isp.services).toEqual(["wireguard", "dhcp6", "radvd"]);
+    expect(isp.services).toEqual(["wireguard", "tsp", "dhcp6", "radvd"]);
     expect(plan.native).toMatchObject({ pdPool: "2001:db8:9900::/40", delegatedLength: 56, wanPrefix: "2001:db8:ffff:1::/64" });
   });
 
@@ -257,7 +297,7 @@ describe("the native scenario", () => {
       expect(p.boxes.map((b) => b.name)).not.toContain("c3");
       expect(p.bridges.map((b) => b.name)).not.toContain("ipv6gw-lan2");
       expect(p.boxes.find((b) => b.name === "gw")!.interfaces.map((i) => i.name)).toEqual(["eth0", "wan0"]);
-      expect(p.boxes.find((b) => b.name === "isp")!.services).toEqual(["wireguard"]);
+      expect(p.boxes.find((b) => b.name === "isp")!.services).toEqual(["wireguard", "tsp"]);
       expect(p.native).toBeUndefined();
     }
   });

@@ -47,7 +47,7 @@ const value = <T>(o: pulumi.Input<T>): Promise<T> => new Promise((resolve) => pu
 const byType = (suffix: string) => registered.filter((r) => r.type.endsWith(suffix));
 
 const gwFacts = parseFacts(
-  ["distro=debian", "distroVersion=12", "kernel=6.1.0", "iface=eth0 00:00:5e:00:53:01 1", "iface=wan0 00:00:5e:00:53:02 1", "iface=eth1 00:00:5e:00:53:03 1", "iface=lo 00:00:00:00:00:00 1", "ipv6=0", "pkg=apt", "svc=systemd", "dev=tun", "proc=conntrack", "proc=ip6_tables", "kconfig=CONFIG_IP6_NF_TARGET_REJECT=y", "net=none"].join("\n"),
+  ["distro=debian", "distroVersion=12", "kernel=6.1.0", "iface=eth0 00:00:5e:00:53:01 1", "iface=wan0 00:00:5e:00:53:02 1", "iface=eth1 00:00:5e:00:53:03 1", "iface=lo 00:00:00:00:00:00 1", "ipv6=0", "pkg=apt", "svc=systemd", "dev=tun", "proc=conntrack", "proc=ip6_tables", "kconfig=CONFIG_IP6_NF_TARGET_REJECT=y", "kconfig=CONFIG_NF_TABLES=y", "net=none"].join("\n"),
 );
 const clientFacts = (mac: string) => parseFacts(`distro=debian\nkernel=6.1.0\niface=eth0 ${mac} 1\nipv6=0\npkg=apt\nsvc=systemd\nnet=none\n`);
 const connection = { host: "192.0.2.1", user: "root", privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n"), hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKi0T01RggbGXVQcwimgy5tZDId2EEabCN2uqYY1iUQp" };
@@ -94,6 +94,7 @@ describe("a native site: DHCPv6-PD on wan0, LANs eth0 (subnet 0) and eth1 (subne
     expect(paths.sort()).toEqual([
       "/etc/ipv6gw/dhcpcd.conf",
       "/etc/systemd/system/ipv6gw-dhcpcd.service",
+      "/etc/systemd/system/ipv6gw-firewall.service",
       "/etc/systemd/system/ipv6gw-forwarding.service",
       "/etc/systemd/system/ipv6gw-pd-refresh.service",
       "/etc/systemd/system/ipv6gw-pd-refresh.timer",
@@ -101,9 +102,10 @@ describe("a native site: DHCPv6-PD on wan0, LANs eth0 (subnet 0) and eth1 (subne
       "/usr/local/lib/ipv6gw/pd-hook",
     ]);
     const unit = byType(":RemoteFile").find((f) => f.inputs.path === "/etc/systemd/system/ipv6gw-dhcpcd.service")!;
-    expect(await value(unit.inputs.content as string)).toContain("Requires=netfilter-persistent.service\nAfter=netfilter-persistent.service network-pre.target");
+    // The nftables backend's boot unit (the default backend).
+    expect(await value(unit.inputs.content as string)).toContain("Requires=ipv6gw-firewall.service\nAfter=ipv6gw-firewall.service network-pre.target");
     const services = Object.fromEntries(byType(":Service").map((s) => [s.inputs.name, s.inputs]));
-    expect(Object.keys(services).sort()).toEqual(["ipv6gw-dhcpcd.service", "ipv6gw-forwarding.service", "ipv6gw-pd-refresh.timer", "ipv6gw-radvd.service", "netfilter-persistent", "radvd"]);
+    expect(Object.keys(services).sort()).toEqual(["ipv6gw-dhcpcd.service", "ipv6gw-firewall", "ipv6gw-forwarding.service", "ipv6gw-pd-refresh.timer", "ipv6gw-radvd.service", "radvd"]);
     expect(services.radvd).toMatchObject({ enabled: false, running: false });
     expect(byType(":Radvd")).toEqual([]);
     expect(byType(":LanAddress")).toEqual([]);
@@ -112,11 +114,11 @@ describe("a native site: DHCPv6-PD on wan0, LANs eth0 (subnet 0) and eth1 (subne
   });
 
   it("lets the DHCPv6 server's replies in on wan0 and NEW from both LANs", async () => {
-    const [ruleset] = byType(":Ip6tablesRuleset");
+    const [ruleset] = byType(":NftRuleset");
     const rules = await value(ruleset.inputs.rules as string);
-    expect(rules).toContain('-A IPV6-INPUT -s fe80::/10 -i wan0 -p udp -m udp --sport 547 --dport 546 -m comment --comment "ipv6gw:wan-dhcpv6-reply" -j ACCEPT');
-    expect(rules).toContain('-i eth0 -m state --state NEW -m comment --comment "ipv6gw:lan-new-eth0"');
-    expect(rules).toContain('-i eth1 -m state --state NEW -m comment --comment "ipv6gw:lan-new-eth1"');
+    expect(rules).toMatch(/iifname "wan0" ip6 saddr fe80::\/10 udp sport 547 udp dport 546 .*comment "ipv6gw:wan-dhcpv6-reply"/);
+    expect(rules).toMatch(/iifname "eth0" ct state new .*comment "ipv6gw:lan-new-eth0"/);
+    expect(rules).toMatch(/iifname "eth1" ct state new .*comment "ipv6gw:lan-new-eth1"/);
   });
 
   it("checks without naming a prefix: each client's probe reads its LAN's /64 from the gateway's", async () => {
@@ -172,7 +174,11 @@ describe("a native site's bad input, named at preview with its key path", () => 
     ["uplinkAutoconf", (s) => ({ ...s, gateway: { ...s.gateway, uplinkAutoconf: true } }), ["gateway.uplinkAutoconf: must stay off with tunnel.kind dhcpv6-pd: dhcpcd takes the ISP's router advertisements on the WAN itself"]],
     ["a fixed LAN prefix", (s) => ({ ...s, lan: { prefix: "2001:db8:8888::/64" } }), ["lan.prefix: cannot be set with tunnel.kind dhcpv6-pd: each LAN's /64 is its subnet id's in the prefix the ISP delegates (tunnel.lans[i].subnetId)"]],
     ["a client on a LAN the gateway does not have", (s) => ({ ...s, clients: [{ ...s.clients[0], lan: "eth2" }] }), ["clients[0].lan: is 'eth2', which is not a LAN of this gateway (eth0, eth1): name the gateway's interface of the client's LAN"]],
-    ["a box without systemd", (s) => ({ ...s, gateway: { ...s.gateway, facts: { ...gwFacts, serviceManager: "sysv" } } }), ["tunnel: needs systemd (the DHCPv6 client's and radvd's units) on the gateway, which runs sysv"]],
+    [
+      "a box without systemd",
+      (s) => ({ ...s, firewall: { backend: "iptables" }, gateway: { ...s.gateway, facts: { ...gwFacts, serviceManager: "sysv" } } }),
+      ["tunnel: needs systemd (the DHCPv6 client's and radvd's units) on the gateway, which runs sysv"],
+    ],
   ])("%s", async (_what, change, expected) => {
     expect(await problemsOf(change)).toEqual(expected);
   });

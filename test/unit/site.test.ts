@@ -85,10 +85,14 @@ describe("a WireGuard site like the lab", () => {
     await settled();
   });
 
-  it("loads the HOWTO's ruleset", async () => {
-    const [ruleset] = byType(":Ip6tablesRuleset");
-    expect(await value(ruleset.inputs.rules as string)).toBe(fs.readFileSync(path.join(__dirname, "golden/firewall/howto.rules"), "utf8"));
-    expect(ruleset.inputs.persistPath).toBe("/etc/iptables/rules.v6");
+  it("loads the HOWTO's ruleset into a table of ours on nftables (the default), at boot too, and forwarding waits for it", async () => {
+    expect(byType(":Ip6tablesRuleset")).toEqual([]);
+    const [ruleset] = byType(":NftRuleset");
+    expect(await value(ruleset.inputs.rules as string)).toBe(fs.readFileSync(path.join(__dirname, "golden/firewall/howto.nft"), "utf8"));
+    expect(ruleset.inputs.persistPath).toBe("/etc/ipv6gw/firewall.nft");
+    expect(await value((await fileAt("/etc/systemd/system/ipv6gw-firewall.service")).inputs.content as string)).toContain("ExecStart=/usr/sbin/nft -f /etc/ipv6gw/firewall.nft");
+    const forwarding = await value((await fileAt("/etc/systemd/system/ipv6gw-forwarding.service")).inputs.content as string);
+    expect(forwarding).toContain("Requires=ipv6gw-firewall.service");
   });
 
   it("turns forwarding on", async () => {
@@ -108,7 +112,7 @@ describe("a WireGuard site like the lab", () => {
     expect(conf.inputs.mode).toBe("0600");
     await fileAt("/etc/systemd/system/wg-quick@.service.d/60-ipv6gw-userspace.conf");
     const services = await Promise.all(byType(":Service").map((s) => value(s.inputs.name as string)));
-    expect(services).toEqual(expect.arrayContaining(["wg-quick@wg0", "radvd", "ipv6gw-lan-address", "netfilter-persistent"]));
+    expect(services).toEqual(expect.arrayContaining(["wg-quick@wg0", "radvd", "ipv6gw-lan-address", "ipv6gw-firewall"]));
   });
 
   it("expects each client at its EUI-64 address", async () => {
@@ -154,6 +158,8 @@ describe("a gw6c router site like the HOWTO", () => {
         password: pulumi.secret("MARKER-SECRET"),
         expectedPrefix: "2001:db8:8888::/64",
       },
+      // CentOS 6 has neither nf_tables nor systemd: the HOWTO's ip6tables.
+      firewall: { backend: "iptables" },
     });
     await value(site.lanPrefix);
     await settled();
@@ -211,8 +217,8 @@ describe("site problems are found before anything is registered", () => {
     ["IPv6 disabled", { facts: { ...gwFacts, ipv6Enabled: false } }, "IPv6 is disabled"],
     ["no conntrack", { facts: { ...gwFacts, features: { ...gwFacts.features, conntrack: false } } }, "no IPv6 connection tracking"],
     ["firewalld running", { facts: { ...gwFacts, otherFirewalls: ["firewalld" as const] } }, "gateway: firewalld is running: it filters the same packets from its own nftables table, so it would block what this firewall lets through (the LAN going out); stop it with 'systemctl disable --now firewalld'"],
-    ["ufw enabled", { facts: { ...gwFacts, otherFirewalls: ["ufw" as const] } }, "gateway: ufw is enabled: it keeps its chains in the ip6tables filter table this firewall replaces as a whole, and each would undo the other; turn it off with 'ufw disable'"],
-    ["nftables flushing at boot", { facts: { ...gwFacts, otherFirewalls: ["nftables" as const] } }, "gateway: nftables.service is enabled and its config starts with 'flush ruleset': at boot it would wipe this firewall; disable it with 'systemctl disable nftables', or remove the 'flush ruleset' line"],
+    ["ufw enabled", { facts: { ...gwFacts, otherFirewalls: ["ufw" as const] } }, "gateway: ufw is enabled: its chains and default policies (routed traffic dropped) filter the same packets, so it would block what this firewall lets through, and both would manage INPUT and FORWARD; turn it off with 'ufw disable'"],
+    ["nftables flushing at boot", { facts: { ...gwFacts, otherFirewalls: ["nftables" as const] } }, "gateway: nftables.service is enabled and its config starts with 'flush ruleset': whenever it starts, restarts or reloads it deletes every table, this firewall's too (table ip6 ipv6gw, or the ip6tables filter table holding its chains), and forwarding stays on with no firewall; disable it with 'systemctl disable nftables', or replace 'flush ruleset' with deleting only its own tables (e.g. 'table inet filter; delete table inet filter' before that table)"],
     ["an uplink that is the LAN interface", { uplinkInterface: "eth0" }, "gateway.uplinkInterface: is the LAN interface 'eth0'"],
     ["uplinkAutoconf without an uplink", { uplinkAutoconf: true }, "gateway.uplinkAutoconf: needs uplinkInterface"],
   ])("%s", async (_what, gateway, fragment) => {
@@ -224,6 +230,27 @@ describe("site problems are found before anything is registered", () => {
     const args = base();
     const problems = await problemsOf({ ...args, tunnel: { kind: "sit6in4", serverIpv4: "198.51.100.1", clientIpv6: "2001:db8:ffff:200::2/64", routedPrefix: "2001:db8:8888::/48" } });
     expect(problems).toEqual(["gateway: the kernel has no sit (CONFIG_IPV6_SIT) for 6in4: load the sit module, or use a wireguard tunnel"]);
+  });
+
+  it.each([
+    ["a kernel without nf_tables", { kernel: "3.10.0", features: { ...gwFacts.features, nftables: false } }, "firewall.backend: is nftables, but kernel 3.10.0 has no nf_tables (Linux 3.13 or later with CONFIG_NF_TABLES): load or build it, or use backend iptables"],
+    ["an nft too old to read its table back", { nftVersion: "0.8.3" }, "firewall.backend: is nftables, but the box's nft is 0.8.3, older than 0.9.1 (named chain priorities): upgrade nftables, or use backend iptables"],
+    ["a box without systemd", { serviceManager: "openrc" as const }, "firewall.backend: the nftables backend loads its table at boot with a systemd unit, and debian 12 runs openrc: use firewall.backend iptables, whose rules the distribution's own init scripts load"],
+  ])("the nftables backend on %s, naming the fix", async (_what, facts, message) => {
+    const args = base();
+    const tunnel = { kind: "sit6in4", serverIpv4: "198.51.100.1", clientIpv6: "2001:db8:ffff:200::2/64", routedPrefix: "2001:db8:8888::/48" } as const;
+    const problems = await problemsOf({ ...args, tunnel, gateway: { ...args.gateway, facts: { ...gwFacts, features: { ...gwFacts.features, sit: true }, ...facts } } });
+    expect(problems).toContain(message);
+    const iptables = await problemsOf({ ...args, tunnel, firewall: { backend: "iptables" }, gateway: { ...args.gateway, facts: { ...gwFacts, features: { ...gwFacts.features, sit: true }, ...facts } } });
+    expect(iptables.filter((p) => p.startsWith("firewall"))).toEqual([]);
+  });
+
+  it("extraMatches (ip6tables syntax) with the nftables backend, naming the typed fields instead", async () => {
+    const firewall = { rules: [{ name: "hl", action: "accept" as const, extraMatches: "-m hl --hl-eq 255" }] };
+    expect(await problemsOf({ ...base(), firewall })).toEqual([
+      "firewall.rules[0].extraMatches: extraMatches is ip6tables syntax, which the nftables backend does not pass to nft: use the typed fields (hopLimit, state, limit ...) or firewall.backend iptables",
+    ]);
+    expect(await problemsOf({ ...base(), firewall: { ...firewall, backend: "iptables" as const } })).toEqual([]);
   });
 
   it("a LAN prefix outside the routed prefix", async () => {

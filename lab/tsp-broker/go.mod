@@ -1,0 +1,3 @@
+module ipv6gw.lab/tsp-broker
+
+go 1.22
