@@ -266,4 +266,16 @@ describe("a native site on the lab: DHCPv6-PD from isp, two LANs, renumbering", 
     );
     expect(curlFrom("c1")).toBe(back);
   });
+
+  it("gives the gateway back on destroy: no dhcpcd or radvd of ours, nothing on the LANs, none of our files", () => {
+    const destroyed = stack.run(["destroy", "--yes", "--skip-preview"]);
+    expect(destroyed.stderr + destroyed.stdout).not.toMatch(/error:/);
+    expect(destroyed.status).toBe(0);
+    expect(labSh("gw", "systemctl is-active ipv6gw-dhcpcd.service ipv6gw-radvd.service ipv6gw-pd-refresh.timer || true").trim().split("\n")).toEqual(["inactive", "inactive", "inactive"]);
+    expect(labSh("gw", "pidof dhcpcd radvd || echo none").trim()).toBe("none");
+    expect(held("gw", "eth0").concat(held("gw", "eth1"))).toEqual([]);
+    const left = labSh("gw", "for p in /etc/ipv6gw /usr/local/lib/ipv6gw /var/lib/ipv6gw /run/ipv6gw /var/lib/dhcpcd /etc/systemd/system/ipv6gw-*; do [ -e \"$p\" ] && echo \"$p\"; done; true");
+    expect(left.trim()).toBe("");
+    expect(labSh("gw", "dpkg-query -W -f='${Status}' dhcpcd-base 2>/dev/null || echo absent").trim()).not.toBe("install ok installed");
+  });
 });
