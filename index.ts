@@ -1,11 +1,16 @@
 // The program: one Ipv6Site from this stack's configuration
 // (stacks/Pulumi.<stack>.yaml; the lab site is the embedded default).
 
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigSecrets } from "./components/config-secrets";
 import { Ipv6Site } from "./components/site";
-import { loadSiteArgs } from "./components/stack-config";
+import { ProgramOptions, loadSiteArgs } from "./components/stack-config";
 
-export = async () => {
-  const site = new Ipv6Site("site", await loadSiteArgs());
+// The CLI runs the program without options; a fleet preview (scripts/fleet.ts) passes its facts cache.
+export = async (options: ProgramOptions = {}) => {
+  // First, so the policy pack (policy/) refuses plain-text secrets before anything else registers.
+  new ConfigSecrets("stack-config");
+  const site = new Ipv6Site("site", await loadSiteArgs(new pulumi.Config("ipv6gw"), options.readFacts));
   return {
     lanPrefix: site.lanPrefix,
     gatewayAddress: site.gatewayAddress,

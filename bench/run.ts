@@ -1,20 +1,37 @@
-// `npm run bench` (as root, lab up): what a deployment costs on a real box.
-// For the twenty-resource program (test/fixtures/host-program) on lab box c2
-// and for the lab site: wall time and SSH connections the box accepted
+// `npm run bench [-- deploy|fleet|native]` (as root, lab up): what deployments and
+// previews cost on real boxes. Times vary with the machine; connection counts
+// should not.
+//
+// deploy: for the twenty-resource program (test/fixtures/host-program) on lab
+// box c2 and for the lab site: wall time and SSH connections the box accepted
 // (counted from sshd's own log) for a first up, a no-op up, and a no-op
 // up --refresh; a firewall change (one rule added) applied on each backend,
 // nftables and iptables, with its rollback armed and confirmed over a new
-// connection (the up also re-runs the checklist, the same on both); a lab
+// connection (the up also re-runs the checklist, the same on both); and a lab
 // site preview that preflight refuses (how long the user waits for the
-// message); and on the native site (the lab's native scenario), how long
-// after the ISP's renumbering every client prefers its address in the new
-// prefix and reaches the outside from it, with no pulumi command (dhcpcd
-// hears of the new prefix at its next renewal, at most T1 = 30 s later in
-// the lab). Times vary with the machine; connection counts should not.
+// message).
+//
+// fleet: previewing one site and ten (the lab site converged once, nine more
+// stacks with its state standing for the same gateway), with refresh and the
+// policy pack as the PR workflow runs them: each site on its own with
+// `npm run preview` (one at a time, and ten at once), and with
+// `npm run fleet -- preview` (one site, ten sites). The target: ten sites in
+// at most twice the time of one.
+//
+// native: on the native site (the lab's native scenario), how long after the
+// ISP's renumbering every client prefers its address in the new prefix and
+// reaches the outside from it, with no pulumi command (dhcpcd hears of the
+// new prefix at its next renewal, at most T1 = 30 s later in the lab).
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { labSh, loadLab } from "../lab/client";
 import { subnet } from "../components/net/ipv6";
 import { eui64In, labCli, labNativeSite, renumbered, waitFor } from "../test/native-lab";
-import { TestStack, labSite, siteConfig } from "../test/pulumi-stack";
+import type { FleetRun } from "../scripts/fleet/summary";
+import { Ran } from "../scripts/pulumi-run";
+import { TestStack, fleetPreview, labSite, siteConfig } from "../test/pulumi-stack";
 
 const accepted = (box: string) => Number(labSh(box, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true").trim());
 
@@ -24,33 +41,44 @@ interface Row {
   readonly connections: Record<string, number>;
 }
 
-function measure(what: string, boxes: readonly string[], run: () => { status: number; stdout: string; stderr: string }, expect: "succeeds" | "fails" = "succeeds"): Row {
+async function measure(what: string, boxes: readonly string[], run: () => Ran | Promise<Ran>, expect: "succeeds" | "fails" = "succeeds"): Promise<Row> {
   const before = Object.fromEntries(boxes.map((b) => [b, accepted(b)]));
   const started = process.hrtime.bigint();
-  const r = run();
+  const r = await run();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if ((r.status === 0) !== (expect === "succeeds")) throw new Error(`${what} was expected to ${expect === "succeeds" ? "succeed" : "fail"} (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   return { what, seconds, connections: Object.fromEntries(boxes.map((b) => [b, accepted(b) - before[b]])) };
 }
 
-function bench(name: string, stack: TestStack, boxes: readonly string[]): Row[] {
+async function bench(name: string, stack: TestStack, boxes: readonly string[]): Promise<Row[]> {
   try {
     return [
-      measure(`${name}: first up`, boxes, () => stack.up()),
-      measure(`${name}: no-op up`, boxes, () => stack.up()),
-      measure(`${name}: no-op up --refresh`, boxes, () => stack.up(["--refresh"])),
+      await measure(`${name}: first up`, boxes, () => stack.up()),
+      await measure(`${name}: no-op up`, boxes, () => stack.up()),
+      await measure(`${name}: no-op up --refresh`, boxes, () => stack.up(["--refresh"])),
     ];
   } finally {
     stack.dispose();
   }
 }
 
-const host = new TestStack("e2e-bench-host", { "ipv6gw-host-resources:box": "c2" }, "test/fixtures/host-program", "test/fixtures/host-program");
-host.setSecret("ipv6gw-host-resources:marker", "bench");
-const rows = [...bench("20 host resources", host, ["c2"]), ...bench("lab site", new TestStack("e2e-bench-site", siteConfig(labSite())), ["gw", "c1", "c2", "outside"])];
+async function deployBench(): Promise<Row[]> {
+  const host = new TestStack("e2e-bench-host", { "ipv6gw-host-resources:box": "c2" }, "test/fixtures/host-program", "test/fixtures/host-program");
+  host.setSecret("ipv6gw-host-resources:marker", "bench");
+  const rows = [...(await bench("20 host resources", host, ["c2"])), ...(await bench("lab site", new TestStack("e2e-bench-site", siteConfig(labSite())), ["gw", "c1", "c2", "outside"]))];
+  rows.push(await firewallApply("nftables"), await firewallApply("iptables"));
+  const site = labSite();
+  const refused = new TestStack("e2e-bench-refused", siteConfig({ ...site, gateway: { ...(site.gateway as object), lanInterface: "br-missing" } }));
+  try {
+    rows.push(await measure("lab site: preview refused by preflight", ["gw"], () => refused.preview(), "fails"));
+  } finally {
+    refused.dispose();
+  }
+  return rows;
+}
 
 /** One rule added to a converged lab site on this backend: the firewall's apply (and the checks it triggers). */
-function firewallApply(backend: "nftables" | "iptables"): Row {
+async function firewallApply(backend: "nftables" | "iptables"): Promise<Row> {
   const withRules = (rules: object[]) => {
     const s = labSite();
     s.firewall = { ...(s.firewall as object), backend, rules };
@@ -61,19 +89,59 @@ function firewallApply(backend: "nftables" | "iptables"): Row {
     const first = stack.up();
     if (first.status !== 0) throw new Error(`the lab site did not converge on ${backend}:\n${first.stdout}\n${first.stderr}`);
     stack.setConfig(withRules([{ name: "web-in", action: "accept", protocol: "tcp", port: 80, state: ["new"] }]));
-    return measure(`lab site: one firewall rule added (${backend})`, ["gw"], () => stack.up());
+    return await measure(`lab site: one firewall rule added (${backend})`, ["gw"], () => stack.up());
   } finally {
     stack.dispose();
   }
 }
-rows.push(firewallApply("nftables"), firewallApply("iptables"));
 
-const site = labSite();
-const refused = new TestStack("e2e-bench-refused", siteConfig({ ...site, gateway: { ...(site.gateway as object), lanInterface: "br-missing" } }));
-try {
-  rows.push(measure("lab site: preview refused by preflight", ["gw"], () => refused.preview(), "fails"));
-} finally {
-  refused.dispose();
+/** `npm run preview` of one stack, asynchronously (so several can run at once). */
+function npmPreview(stack: TestStack, backend: string): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn("bash", ["scripts/preview.sh", "--stack", stack.name, "--refresh"], { cwd: path.resolve(__dirname, ".."), env: { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b) => (stdout += b));
+    child.stderr.on("data", (b) => (stderr += b));
+    child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr }));
+  });
+}
+
+async function fleetBench(): Promise<{ rows: Row[]; ratio: number }> {
+  const boxes = ["gw", "c1", "c2", "outside"];
+  const backend = fs.mkdtempSync(path.join(os.tmpdir(), "ipv6gw-bench-fleet-"));
+  const base = new TestStack("e2e-bench-fleet-0", siteConfig(labSite()), ".", "stacks", backend);
+  const copies: TestStack[] = [];
+  try {
+    const up = base.up();
+    if (up.status !== 0) throw new Error(`the lab site did not converge:\n${up.stdout}\n${up.stderr}`);
+    for (let i = 1; i < 10; i++) {
+      const s = new TestStack(`e2e-bench-fleet-${i}`, siteConfig(labSite()), ".", "stacks", backend);
+      copies.push(s);
+      s.importStateOf(base);
+    }
+    const ten = [base, ...copies];
+    const names = ten.map((s) => s.name);
+    // Every site must preview without an error.
+    const all = (r: Ran & { run: FleetRun }) => ({ ...r, status: r.status === 0 && r.run.sites.every((s) => s.errors.length === 0) ? 0 : 1 });
+    // The pack's compiled build is cached: the first run pays for it, as after any change to policy/ or components/.
+    fs.rmSync(path.resolve(__dirname, "../.pulumi/fleet"), { recursive: true, force: true });
+    const rows = [
+      await measure("fleet, 1 site (first run: compiles the pack)", boxes, () => all(fleetPreview(backend, names.slice(0, 1)))),
+      await measure("fleet, 1 site", boxes, () => all(fleetPreview(backend, names.slice(0, 1)))),
+      await measure("fleet, 10 sites", boxes, () => all(fleetPreview(backend, names))),
+      await measure("npm run preview, 1 site", boxes, () => npmPreview(base, backend)),
+      await measure("npm run preview, 10 sites at once", boxes, async () => {
+        const rs = await Promise.all(ten.map((s) => npmPreview(s, backend)));
+        return { status: rs.every((r) => r.status === 0) ? 0 : 1, stdout: rs.map((r) => r.stdout).join("\n"), stderr: rs.map((r) => r.stderr).join("\n") };
+      }),
+    ];
+    return { rows, ratio: rows[2].seconds / rows[1].seconds };
+  } finally {
+    for (const s of copies) s.forget();
+    base.dispose();
+    fs.rmSync(backend, { recursive: true, force: true });
+  }
 }
 
 /** Renumbers the lab's ISP and times the clients' move to the new prefix. */
@@ -99,12 +167,13 @@ async function renumbering(round: number): Promise<Row[]> {
   ];
 }
 
-async function native(): Promise<Row[]> {
+/** The native rows: the lab switched to its native scenario and back. */
+async function nativeBench(): Promise<Row[]> {
   labCli(["down"]);
   labCli(["up", "--scenario", "native"]);
   const stack = new TestStack("e2e-bench-native", siteConfig(labNativeSite()));
   try {
-    const first = measure("native site: first up", ["gw", "c1", "c2", "c3", "outside"], () => stack.up());
+    const first = await measure("native site: first up", ["gw", "c1", "c2", "c3", "outside"], () => stack.up());
     return [first, ...(await renumbering(1)), ...(await renumbering(2))];
   } finally {
     stack.dispose();
@@ -113,13 +182,26 @@ async function native(): Promise<Row[]> {
   }
 }
 
-void (async () => {
-  rows.push(...(await native()));
-  console.log(`\n${"run".padEnd(44)} ${"seconds".padStart(8)}  SSH connections accepted per box`);
-  for (const r of rows) {
-    console.log(`${r.what.padEnd(44)} ${r.seconds.toFixed(1).padStart(8)}  ${Object.entries(r.connections).map(([b, n]) => `${b}=${n}`).join(" ")}`);
+async function main(): Promise<void> {
+  const which = process.argv[2] ?? "all";
+  if (!["all", "deploy", "fleet", "native"].includes(which)) throw new Error(`usage: npm run bench [-- deploy|fleet|native]; got '${which}'`);
+  const rows: Row[] = [];
+  let ratio: number | undefined;
+  if (which === "all" || which === "deploy") rows.push(...(await deployBench()));
+  if (which === "all" || which === "fleet") {
+    const f = await fleetBench();
+    rows.push(...f.rows);
+    ratio = f.ratio;
   }
-})().catch((e) => {
-  console.error(e);
+  if (which === "all" || which === "native") rows.push(...(await nativeBench()));
+  console.log(`\n${"run".padEnd(46)} ${"seconds".padStart(8)}  SSH connections accepted per box`);
+  for (const r of rows) {
+    console.log(`${r.what.padEnd(46)} ${r.seconds.toFixed(1).padStart(8)}  ${Object.entries(r.connections).map(([b, n]) => `${b}=${n}`).join(" ")}`);
+  }
+  if (ratio !== undefined) console.log(`\nfleet: 10 sites took ${ratio.toFixed(2)}x the time of 1 (target: at most 2x) on ${os.cpus().length} cores`);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : String(e));
   process.exit(1);
 });

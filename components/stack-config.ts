@@ -119,9 +119,17 @@ export function secretConnection(c: Connection): pulumi.Output<Connection> {
   }) as pulumi.Output<Connection>;
 }
 
-async function facts(conn: Connection, who: string): Promise<HostFactsData> {
+/** How the program reads a box's facts: over SSH each time, or from a cache a fleet run shares. */
+export type FactsReader = (connection: Connection) => Promise<HostFactsData>;
+
+/** What a program run by a fleet preview (scripts/fleet.ts) gets; the CLI passes nothing. */
+export interface ProgramOptions {
+  readonly readFacts?: FactsReader;
+}
+
+async function facts(read: FactsReader, conn: Connection, who: string): Promise<HostFactsData> {
   try {
-    return await getHostFacts(conn);
+    return await read(conn);
   } catch (e) {
     throw configError(`cannot read the facts of ${who}: ${(e as Error).message}`);
   }
@@ -160,7 +168,7 @@ function tunnelSpec(site: SiteConfig, secrets: Secrets, lab?: LabFile): TunnelSp
 }
 
 /** Everything Ipv6Site needs, from this stack's configuration. */
-export async function loadSiteArgs(config = new pulumi.Config("ipv6gw")): Promise<Ipv6SiteArgs> {
+export async function loadSiteArgs(config = new pulumi.Config("ipv6gw"), readFacts: FactsReader = getHostFacts): Promise<Ipv6SiteArgs> {
   throwProblems("", unknownConfigKeys(pulumi.runtime.allConfig()), "Fix the key in stacks/Pulumi.<stack>.yaml (or pulumi config rm it).");
   const site = parseSiteConfig(config.requireObject("site"));
   const labPath = config.get("lab");
@@ -180,7 +188,7 @@ export async function loadSiteArgs(config = new pulumi.Config("ipv6gw")): Promis
     ...(outsideConn ? under(["checks", "outside", "connection"], connectionProblems(outsideConn)) : []),
   ]);
 
-  const [gwFacts, ...clientFacts] = await Promise.all([facts(gwConn, "the gateway"), ...site.clients.map((c, i) => facts(clientConns[i], `client ${c.name}`))]);
+  const [gwFacts, ...clientFacts] = await Promise.all([facts(readFacts, gwConn, "the gateway"), ...site.clients.map((c, i) => facts(readFacts, clientConns[i], `client ${c.name}`))]);
   return {
     gateway: { ...site.gateway, connection: secretConnection(gwConn), facts: gwFacts },
     tunnel: tunnelSpec(site, secrets, lab),

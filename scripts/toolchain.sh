@@ -38,6 +38,8 @@ exec node "$IPV6GW_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only --pro
 SHIM
   cat > "$1/pulumi-resource-pulumi-nodejs" <<'SHIM'
 #!/bin/sh
+# A fleet preview (scripts/fleet) serves all its sites from one provider process: hand the CLI its port.
+if [ -n "${IPV6GW_FLEET_PROVIDER_PORT:-}" ]; then echo "$IPV6GW_FLEET_PROVIDER_PORT"; exec sleep 2147483647; fi
 : "${IPV6GW_ROOT:?pulumi-resource-pulumi-nodejs: run pulumi through npm run pulumi, which sets IPV6GW_ROOT}"
 # node itself, not @pulumi/pulumi's wrapper script: when the CLI stops the plugin, the signal reaches node.
 exec node "$IPV6GW_ROOT/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js" "$@"

@@ -1,6 +1,7 @@
 // Throwaway stacks for integration and end-to-end tests: each has its own
 // file backend (a developer's lab stack state is never touched), its own
 // stack file, and runs the project's pinned CLI.
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -14,18 +15,23 @@ export class TestStack {
   readonly file: string;
   private readonly env: NodeJS.ProcessEnv;
 
+  private readonly ownsBackend: boolean;
+
   /**
    * @param projectDir the Pulumi project, relative to the repository (default: the repository's own)
    * @param stackDir where its stack files live, relative to the repository (default: stacks/)
+   * @param backend a file backend directory shared with other stacks (a fleet's); default one of its own
    */
   constructor(
     readonly name: string,
     config: Record<string, unknown>,
     private readonly projectDir = ".",
     stackDir = "stacks",
+    backend?: string,
   ) {
     if (!/^e2e-[a-z0-9-]+$/.test(name)) throw new Error(`test stack names start with e2e-, got ${name}`);
-    this.backend = fs.mkdtempSync(path.join(os.tmpdir(), `ipv6gw-${name}-`));
+    this.ownsBackend = backend === undefined;
+    this.backend = backend ?? fs.mkdtempSync(path.join(os.tmpdir(), `ipv6gw-${name}-`));
     this.file = path.join(ROOT, stackDir, `Pulumi.${name}.yaml`);
     this.env = { PULUMI_BACKEND_URL: `file://${this.backend}` };
     this.setConfig(config);
@@ -87,15 +93,75 @@ export class TestStack {
     return texts.join("\n");
   }
 
-  /** Destroys what is left, removes the stack, its file and its backend. */
+  /** `npm run preview -- --stack <name>`: the preview with the policy pack, in this stack's backend. */
+  previewWithPolicy(extra: readonly string[] = []): Ran {
+    const r = spawnSync("bash", [path.join(ROOT, "scripts/preview.sh"), "--stack", this.name, ...extra], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env },
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return { status: r.status ?? 1, stdout: r.stdout?.toString() ?? "", stderr: r.stderr?.toString() ?? "" };
+  }
+
+  /** The stack's deployment as `pulumi stack export` prints it. */
+  exportState(): string {
+    return this.run(["stack", "export"], true).stdout;
+  }
+
+  /**
+   * Takes another stack's resources as this stack's (its name renamed in
+   * every URN), e.g. several sites that stand for one converged box. Its
+   * secrets stay readable: this stack takes the other's encryption salt.
+   */
+  importStateOf(other: TestStack): void {
+    const salt = parse(fs.readFileSync(other.file, "utf8")).encryptionsalt as string;
+    fs.writeFileSync(this.file, stringify({ ...parse(fs.readFileSync(this.file, "utf8")), encryptionsalt: salt }));
+    const state = other.exportState().split(other.name).join(this.name);
+    const file = path.join(this.backend, `${this.name}.import.json`);
+    fs.writeFileSync(file, state);
+    try {
+      this.run(["stack", "import", "--file", file], true);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+
+  /** Destroys what is left, removes the stack, its file and (when its own) its backend. */
   dispose(): void {
     try {
       this.run(["destroy", "--yes", "--skip-preview"]);
       this.run(["stack", "rm", "--yes", "--force"]);
     } finally {
       fs.rmSync(this.file, { force: true });
-      fs.rmSync(this.backend, { recursive: true, force: true });
+      if (this.ownsBackend) fs.rmSync(this.backend, { recursive: true, force: true });
     }
+  }
+
+  /** Removes the stack and its file, leaving the boxes as they are (a stack that shares its resources with another). */
+  forget(): void {
+    try {
+      this.run(["stack", "rm", "--yes", "--force"]);
+    } finally {
+      fs.rmSync(this.file, { force: true });
+      if (this.ownsBackend) fs.rmSync(this.backend, { recursive: true, force: true });
+    }
+  }
+}
+
+/** `npm run fleet -- preview` of these stacks in a shared file backend; the run's JSON result, its summary and exit status. */
+export function fleetPreview(backend: string, stacks: readonly string[], extra: readonly string[] = []): Ran & { run: import("../scripts/fleet/summary").FleetRun } {
+  const json = path.join(backend, `fleet-${process.pid}-${Date.now()}.json`);
+  const r = spawnSync("npm", ["run", "--silent", "fleet", "--", "preview", "--stacks", stacks.join(","), "--json", json, ...extra], {
+    cwd: ROOT,
+    env: { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const ran = { status: r.status ?? 1, stdout: r.stdout?.toString() ?? "", stderr: r.stderr?.toString() ?? "" };
+  if (!fs.existsSync(json)) throw new Error(`the fleet preview wrote no result (exit ${ran.status}):\n${ran.stdout}\n${ran.stderr}`);
+  try {
+    return { ...ran, run: JSON.parse(fs.readFileSync(json, "utf8")) };
+  } finally {
+    fs.rmSync(json, { force: true });
   }
 }
 

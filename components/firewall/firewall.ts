@@ -14,6 +14,7 @@ import { Service } from "../host/service";
 import { Problem, parseArgs, problem } from "../problems";
 import { addressMatch, factsValue, ifname, ifnameMatch, inputOf, ipv6Prefix, portOrRange, slug, strictObject } from "../schema-kit";
 import { RemoteFile } from "../host/remote-file";
+import { FIREWALL_HIDDEN_DIFFS, FIREWALL_TYPE, firewallInputs } from "./firewall-inputs";
 import { NFT_BOOT_UNIT_PATH, PersistencePlan, persistencePlan, renderNftBootUnit } from "./persistence";
 import { PRESETS, PresetOptions, howtoPreset, interfaceSlug, rfc4890Preset } from "./presets";
 import { CONN_STATES, FilterTable, FirewallRule, ICMPV6_TYPES, REJECT_WITH, extraMatchesProblem, tableRuleNames } from "./rule";
@@ -213,7 +214,6 @@ export class Firewall extends pulumi.ComponentResource {
 
   constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
     const a = parseArgs(`Firewall "${name}"`, firewallArgsSchema, args, firewallProblems);
-    super("ipv6gw:firewall:Firewall", name, {}, opts);
     const table = firewallTable({
       preset: a.preset,
       icmpv6: a.icmpv6,
@@ -224,6 +224,18 @@ export class Firewall extends pulumi.ComponentResource {
       dhcpv6ClientInterface: a.dhcpv6ClientInterface,
       lanPrefixes: a.lanPrefixes,
     });
+    // The rule model and the management path as inputs, for policies (firewall-inputs.ts).
+    const inputs = firewallInputs({
+      preset: a.preset,
+      icmpv6: a.icmpv6,
+      lanInterface: a.lanInterface,
+      lanInterfaces: a.lanInterfaces,
+      lanPrefixes: a.lanPrefixes,
+      table,
+      siteRules: a.rules.map((r) => r.name),
+      management: a.facts.management,
+    });
+    super(FIREWALL_TYPE, name, inputs, { ...opts, hideDiffs: [...(opts?.hideDiffs ?? []), ...FIREWALL_HIDDEN_DIFFS] });
     const plan = persistencePlan(a.facts, a.backend);
     this.ruleset = a.backend === "nftables" ? this.nftables(name, a, table, plan, opts) : this.iptables(name, a, table, plan, opts);
     if (a.persist) {

@@ -121,7 +121,7 @@ function transitIcmp(o: PresetOptions): FirewallRule[] {
   ];
 }
 
-/** RFC 4890 4.4.1: never dropped to the box itself; ND and MLD are link-local (hop limit 255 / 1). */
+/** RFC 4890 4.4.1: never dropped to the box itself; ND, MLD, SEND and MRD are link-local (hop limit 255, or a link-local source). */
 function localIcmp(o: PresetOptions): FirewallRule[] {
   return [
     ...transitIcmp(o),
@@ -135,6 +135,12 @@ function localIcmp(o: PresetOptions): FirewallRule[] {
     icmp("mld-report", "mld-report", { source: "fe80::/10" }),
     icmp("mld-done", "mld-done", { source: "fe80::/10" }),
     icmp("mldv2-report", "mldv2-report", { source: "fe80::/10" }),
+    // SEND's certification path messages (hop limit 255, RFC 3971) and multicast router discovery (link-local, RFC 4286).
+    icmp("send-cert-solicitation", "certification-path-solicitation", { hopLimit: 255 }),
+    icmp("send-cert-advertisement", "certification-path-advertisement", { hopLimit: 255 }),
+    icmp("mrd-advertisement", "multicast-router-advertisement", { source: "fe80::/10" }),
+    icmp("mrd-solicitation", "multicast-router-solicitation", { source: "fe80::/10" }),
+    icmp("mrd-termination", "multicast-router-termination", { source: "fe80::/10" }),
   ];
 }
 

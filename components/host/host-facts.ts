@@ -136,7 +136,8 @@ export const FACTS_SCRIPT = [
   "if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet nftables 2>/dev/null && grep -qs '^[[:space:]]*flush[[:space:]]\\+ruleset' /etc/nftables.conf /etc/sysconfig/nftables.conf; then echo \"otherfw=nftables\"; fi",
   // How this very session came in: SSH_CONNECTION="client cport server sport" (via sudo: IPV6GW_SSH_CONNECTION).
   'c=${SSH_CONNECTION:-$IPV6GW_SSH_CONNECTION}',
-  'if [ -n "$c" ]; then set -- $c; echo "mgmt=$1 $3 $4 $(ip -o addr show 2>/dev/null | awk -v a="$3" \'{ split($4, p, "/"); if (p[1] == a) { print $2; exit } }\')"; fi',
+  // A link-local server address comes with its zone (fe80::1%eth0), which ip does not print: compare without it.
+  'if [ -n "$c" ]; then set -- $c; echo "mgmt=$1 $3 $4 $(ip -o addr show 2>/dev/null | awk -v a="${3%%\\%*}" \'{ split($4, p, "/"); if (p[1] == a) { print $2; exit } }\')"; fi',
   "true",
 ].join("\n");
 
@@ -144,7 +145,9 @@ function managementOf(line: string): { management?: ManagementPath } {
   const [clientAddress, serverAddress, port, iface = ""] = line.split(" ");
   if (!clientAddress || !serverAddress || !/^\d+$/.test(port ?? "")) return {};
   const bare = (a: string) => a.replace(/%.*$/, "");
-  return { management: { clientAddress: bare(clientAddress), serverAddress: bare(serverAddress), serverPort: Number(port), interface: iface } };
+  // The zone of a link-local address names the interface that holds it.
+  const zone = /%([^%]+)$/.exec(serverAddress)?.[1] ?? "";
+  return { management: { clientAddress: bare(clientAddress), serverAddress: bare(serverAddress), serverPort: Number(port), interface: iface || zone } };
 }
 
 /** IPv6 address from /proc/net/if_inet6's 32 hex digits. */

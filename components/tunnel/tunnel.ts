@@ -39,7 +39,8 @@ export abstract class Tunnel extends pulumi.ComponentResource {
   protected constructor(type: string, name: string, opts: pulumi.ComponentResourceOptions | undefined, build: (self: pulumi.ComponentResource) => TunnelOutputs) {
     super(type, name, {}, opts);
     Object.assign(this, build(this));
-    this.registerOutputs({ interface: this.interface, prefix: this.prefix, lanPrefix: this.lanPrefix });
+    // ownsRadvd too: a policy checks that a tunnel's radvd and ours never share a box (policy/site-invariants.ts).
+    this.registerOutputs({ interface: this.interface, prefix: this.prefix, lanPrefix: this.lanPrefix, ownsRadvd: this.ownsRadvd });
   }
 }
 

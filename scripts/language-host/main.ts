@@ -8,8 +8,11 @@
 // LanguageRuntime that can run the program, so this one implements the part of
 // the protocol a `pulumi preview/up/refresh/destroy` of a Node.js project uses:
 // Run (spawn @pulumi/pulumi's own `cmd/run`, exactly as the Go host does),
-// GetRequiredPackages, GetPluginInfo, InstallDependencies and About. Anything
-// else answers UNIMPLEMENTED, which the CLI treats as "not supported".
+// RunPlugin for policy packs (`--policy-pack`: the CLI of this version runs a
+// Node.js pack through the language host, which spawns @pulumi/pulumi's own
+// `cmd/run-policy-pack`, as the Go host does), GetRequiredPackages,
+// GetPluginInfo, InstallDependencies and About. Anything else answers
+// UNIMPLEMENTED, which the CLI treats as "not supported".
 //
 // scripts/toolchain.sh puts a shim beside the built CLI that runs this file.
 //
@@ -24,7 +27,7 @@ import * as langproto from "@pulumi/pulumi/proto/language_pb";
 import * as langrpc from "@pulumi/pulumi/proto/language_grpc_pb";
 import * as pluginproto from "@pulumi/pulumi/proto/plugin_pb";
 import { findResourcePackages } from "./packages";
-import { runArguments, runEnvironment } from "./run-args";
+import { policyPackArguments, policyPackEnvironment, runArguments, runEnvironment } from "./run-args";
 
 /** Exit code @pulumi/pulumi's cmd/run uses after it already showed the user an actionable error. */
 const EXIT_ALREADY_REPORTED = 32;
@@ -90,6 +93,42 @@ function run(engineAddress: string) {
   };
 }
 
+/**
+ * Runs a plugin written in Node.js. The CLI asks for it only for policy packs
+ * (kind "analyzer"); the pack prints its port on stdout, which streams back to
+ * the CLI like the rest of its output.
+ */
+function runPlugin(call: grpc.ServerWritableStream<langproto.RunPluginRequest, langproto.RunPluginResponse>): void {
+  const req = call.request;
+  const dir = req.getInfo()?.getProgramDirectory() ?? "";
+  const fail = (message: string) => call.destroy(Object.assign(new Error(message), { code: grpc.status.FAILED_PRECONDITION }));
+  if (req.getKind() !== "analyzer") {
+    fail(`pulumi-language-nodejs (ipv6gw stand-in) runs only policy packs, not ${req.getKind() || "this"} plugin in ${dir}`);
+    return;
+  }
+  let runPath: string;
+  try {
+    runPath = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [dir, __dirname] });
+  } catch (e) {
+    fail(`could not find @pulumi/pulumi for the policy pack in ${dir}: run npm ci there first (${String(e)})`);
+    return;
+  }
+  const options = (req.getInfo()?.getOptions()?.toJavaScript() ?? {}) as Record<string, unknown>;
+  const child = childProcess.spawn(process.execPath, policyPackArguments({ runPath, pluginArgs: req.getArgsList(), programDirectory: dir }), {
+    cwd: dir,
+    env: policyPackEnvironment(req.getEnvList(), options),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.on("data", (b: Buffer) => call.write(new langproto.RunPluginResponse().setStdout(b)));
+  child.stderr.on("data", (b: Buffer) => call.write(new langproto.RunPluginResponse().setStderr(b)));
+  call.on("cancelled", () => child.kill("SIGTERM"));
+  child.on("error", (err) => fail(`could not start the policy pack in ${dir}: ${err.message}`));
+  child.on("close", (code, signal) => {
+    call.write(new langproto.RunPluginResponse().setExitcode(code ?? (signal ? 128 : 1)));
+    call.end();
+  });
+}
+
 function getRequiredPackages(
   call: grpc.ServerUnaryCall<langproto.GetRequiredPackagesRequest, langproto.GetRequiredPackagesResponse>,
   cb: Callback<langproto.GetRequiredPackagesResponse>,
@@ -143,6 +182,7 @@ function main(argv: string[]): void {
   // The generated service type lists every RPC; grpc-js answers UNIMPLEMENTED for the ones left out.
   server.addService(langrpc.LanguageRuntimeService, {
     run: run(engineAddress),
+    runPlugin,
     getRequiredPackages,
     getPluginInfo,
     installDependencies,

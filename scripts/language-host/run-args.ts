@@ -65,3 +65,36 @@ export function runEnvironment(input: RunEnvironmentInput): Record<string, strin
   }
   return env;
 }
+
+export interface PolicyPackArgumentsInput {
+  /** @pulumi/pulumi's cmd/run-policy-pack, resolved from the pack's directory. */
+  readonly runPath: string;
+  /** What the CLI asks to pass (the engine address, tracing flags). */
+  readonly pluginArgs: readonly string[];
+  /** The policy pack's directory (PulumiPolicy.yaml). */
+  readonly programDirectory: string;
+}
+
+/**
+ * The command line of a policy pack, as the Go host's RunPlugin builds it
+ * for kind "analyzer": the plugin's arguments first, the pack's directory
+ * last (for other plugin kinds it comes first).
+ */
+export function policyPackArguments(input: PolicyPackArgumentsInput): string[] {
+  return [input.runPath, ...input.pluginArgs, input.programDirectory];
+}
+
+/**
+ * A policy pack's environment: the CLI's (it sends the whole of it), plus
+ * TypeScript on unless the pack's PulumiPolicy.yaml turns it off.
+ */
+export function policyPackEnvironment(cliEnv: readonly string[], options: Readonly<Record<string, unknown>>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kv of cliEnv) {
+    const eq = kv.indexOf("=");
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  if (options.typescript !== false) env.PULUMI_NODEJS_TYPESCRIPT = "true";
+  if (typeof options.tsconfig === "string" && options.tsconfig !== "") env.PULUMI_NODEJS_TSCONFIG_PATH = options.tsconfig;
+  return env;
+}

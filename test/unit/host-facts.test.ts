@@ -54,6 +54,12 @@ describe("host facts", () => {
       interface: "eth0",
     });
     expect(parseFacts("mgmt=198.51.100.7 203.0.113.2 2222 \n").management).toEqual({ clientAddress: "198.51.100.7", serverAddress: "203.0.113.2", serverPort: 2222, interface: "" });
+    expect(parseFacts("mgmt=fe80::10%lan fe80::200:5eff:fe00:5301%eth0 22 \n").management).toEqual({
+      clientAddress: "fe80::10",
+      serverAddress: "fe80::200:5eff:fe00:5301",
+      serverPort: 22,
+      interface: "eth0",
+    });
     expect(parseFacts("distro=debian\n").management).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { findResourcePackages, pluginOf } from "../../scripts/language-host/packages";
-import { runArguments, runEnvironment } from "../../scripts/language-host/run-args";
+import { policyPackArguments, policyPackEnvironment, runArguments, runEnvironment } from "../../scripts/language-host/run-args";
 
 describe("the language host's program run", () => {
   const input = {
@@ -49,6 +49,25 @@ describe("the language host's program run", () => {
 
   it("refuses a config key without a namespace", () => {
     expect(() => runEnvironment({ config: { site: "x" }, secretKeys: [], options: {} })).toThrow(/has no namespace/);
+  });
+});
+
+describe("the language host's policy packs (RunPlugin, kind analyzer)", () => {
+  it("passes the CLI's arguments first and the pack's directory last, as the Go host does for analyzers", () => {
+    expect(policyPackArguments({ runPath: "/p/node_modules/@pulumi/pulumi/cmd/run-policy-pack", pluginArgs: ["127.0.0.1:5", "--tracing", "x"], programDirectory: "/p/policy" })).toEqual([
+      "/p/node_modules/@pulumi/pulumi/cmd/run-policy-pack",
+      "127.0.0.1:5",
+      "--tracing",
+      "x",
+      "/p/policy",
+    ]);
+  });
+
+  it("runs the pack in the CLI's environment, TypeScript on unless PulumiPolicy.yaml turns it off", () => {
+    const env = policyPackEnvironment(["PATH=/bin", "PULUMI_CONFIG_PASSPHRASE=a=b"], {});
+    expect(env).toEqual({ PATH: "/bin", PULUMI_CONFIG_PASSPHRASE: "a=b", PULUMI_NODEJS_TYPESCRIPT: "true" });
+    expect(policyPackEnvironment([], { typescript: false }).PULUMI_NODEJS_TYPESCRIPT).toBeUndefined();
+    expect(policyPackEnvironment([], { tsconfig: "tsconfig.policy.json" }).PULUMI_NODEJS_TSCONFIG_PATH).toBe("tsconfig.policy.json");
   });
 });
 

@@ -42,7 +42,8 @@ async function settled(): Promise<void> {
 }
 
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "fixtures", name), "utf8");
-const gwFacts = parseFacts(fixture("facts-debian12-gw.txt").replace("forwarding=1", "forwarding=0"));
+// As the lab's host reaches gw: over IPv6 link-local on the LAN.
+const gwFacts = parseFacts(`${fixture("facts-debian12-gw.txt").replace("forwarding=1", "forwarding=0")}\nmgmt=fe80::10 fe80::200:5eff:fe00:5301 22 eth0\n`);
 const clientFacts = (mac: string) => parseFacts(`distro=debian\nkernel=6.1.0\niface=eth0 ${mac} 1\nipv6=0\npkg=apt\nsvc=systemd\nnet=none\n`);
 const connection = { host: "192.0.2.1", user: "root", privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n"), hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKi0T01RggbGXVQcwimgy5tZDId2EEabCN2uqYY1iUQp" };
 
@@ -93,6 +94,28 @@ describe("a WireGuard site like the lab", () => {
     expect(await value((await fileAt("/etc/systemd/system/ipv6gw-firewall.service")).inputs.content as string)).toContain("ExecStart=/usr/sbin/nft -f /etc/ipv6gw/firewall.nft");
     const forwarding = await value((await fileAt("/etc/systemd/system/ipv6gw-forwarding.service")).inputs.content as string);
     expect(forwarding).toContain("Requires=ipv6gw-firewall.service");
+  });
+
+  it("records the firewall's rule model and the management path as the Firewall's inputs, with their diff left to the ruleset", async () => {
+    const { firewallTable } = await import("../../components/firewall/firewall");
+    const [fw] = byType("ipv6gw:firewall:Firewall");
+    expect(fw.inputs).toEqual({
+      preset: "howto",
+      icmpv6: true,
+      lanInterface: "eth0",
+      lanPrefixes: ["2001:db8:8888::/64"],
+      table: JSON.parse(JSON.stringify(firewallTable({ preset: "howto", icmpv6: true, lanInterface: "eth0", lanPrefixes: ["2001:db8:8888::/64"] }))),
+      siteRules: [],
+      management: { clientAddress: "fe80::10", serverAddress: "fe80::200:5eff:fe00:5301", serverPort: 22, interface: "eth0" },
+    });
+  });
+
+  // Stack policies need the parents, which mocks do not report; the lab's e2e runs the whole pack.
+  it("passes every resource policy of the pack", async () => {
+    const { policyPackArgs } = await import("../../policy/policies");
+    const { analyze } = await import("./policy-harness");
+    const resources = registered.map((r) => ({ type: r.type, name: r.name, props: JSON.parse(JSON.stringify(r.inputs, (_k, v) => (v && typeof v === "object" && "4dabf18193072939515e22adb298388d" in v ? v.value : v))) }));
+    for (const r of resources) expect((await analyze(policyPackArgs.policies, r)).violations).toEqual([]);
   });
 
   it("turns forwarding on", async () => {
@@ -195,8 +218,38 @@ describe("a gw6c router site like the HOWTO", () => {
     expect(cron.inputs).toMatchObject({ schedule: "0 * * * *", command: "/sbin/pidof gw6c >/dev/null || /etc/init.d/gw6c restart" });
   });
 
+  it("says gw6c runs radvd, in the tunnel's registered outputs (for the one-radvd policy)", () => {
+    const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor() as { getRegisteredResources(): Map<string, { state: { toJavaScript(): Record<string, unknown> } }> };
+    const [tunnel] = [...monitor.getRegisteredResources()].filter(([urn]) => urn.endsWith("ipv6gw:tunnel:Gw6cTunnel::home-tunnel"));
+    expect(tunnel[1].state.toJavaScript()).toMatchObject({ ownsRadvd: true, interface: "sit1" });
+  });
+
   it("persists the firewall where CentOS loads it", () => {
     expect(byType(":Ip6tablesRuleset")[0].inputs.persistPath).toBe("/etc/sysconfig/ip6tables");
+  });
+});
+
+describe("the stack's config secrets, for the secret-config-is-secret policy", () => {
+  it("records which secret keys are set and whether each is encrypted, never a value", async () => {
+    const { ConfigSecrets, configSecretStatus } = await import("../../components/config-secrets");
+    const config = { "ipv6gw:site": "{}", "ipv6gw:wireguardPrivateKey": "MARKER-PLAIN", "ipv6gw:gw6cPassword": "MARKER-SECRET" };
+    expect(configSecretStatus(config, (k) => k === "ipv6gw:gw6cPassword")).toEqual({
+      keys: [
+        { key: "ipv6gw:wireguardPrivateKey", secret: false },
+        { key: "ipv6gw:gw6cPassword", secret: true },
+      ],
+    });
+    registered.length = 0;
+    pulumi.runtime.setAllConfig(config, ["ipv6gw:gw6cPassword"]);
+    try {
+      new ConfigSecrets("stack-config");
+      await settled();
+    } finally {
+      pulumi.runtime.setAllConfig({});
+    }
+    const [record] = byType("ipv6gw:site:ConfigSecrets");
+    expect(record.inputs).toEqual({ keys: [{ key: "ipv6gw:wireguardPrivateKey", secret: false }, { key: "ipv6gw:gw6cPassword", secret: true }] });
+    expect(JSON.stringify(record.inputs)).not.toContain("MARKER");
   });
 });
 

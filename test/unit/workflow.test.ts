@@ -12,7 +12,7 @@ const steps = (): Step[] => Object.values(workflow.jobs as Record<string, { step
 
 describe("the pull-request preview workflow", () => {
   it("runs on pull requests that touch sites or components", () => {
-    expect(workflow.on.pull_request.paths).toEqual(expect.arrayContaining(["stacks/**", "components/**"]));
+    expect(workflow.on.pull_request.paths).toEqual(expect.arrayContaining(["stacks/**", "components/**", "policy/**"]));
     expect(workflow.permissions["pull-requests"]).toBe("write");
   });
 
@@ -23,10 +23,25 @@ describe("the pull-request preview workflow", () => {
     for (const name of used) expect(Object.keys(scripts)).toContain(name);
   });
 
-  it("previews each site stack with a diff, posted on the PR, with the pinned CLI", () => {
-    const preview = steps().find((s) => s.uses?.startsWith("pulumi/actions@"))!;
-    expect(preview.with).toMatchObject({ command: "preview", diff: true, "comment-on-pr": true, "pulumi-version": "3.248.0", "stack-name": "${{ matrix.stack }}" });
-    expect(workflow.jobs.preview.strategy.matrix.stack).toBe("${{ fromJSON(needs.stacks.outputs.stacks) }}");
+  it("previews every site in one fleet run with the policy pack, and posts its summary as one comment updated in place", () => {
+    const fleet = steps().find((s) => /npm run fleet -- preview\b/.test(s.run ?? ""))!;
+    expect(fleet.run).toContain("--markdown fleet-preview.md");
+    expect(fleet.run).not.toContain("--no-policy");
+    const comment = steps().find((s) => s.uses?.startsWith("actions/github-script@"))!;
+    const { COMMENT_MARKER } = require("../../scripts/fleet/summary") as typeof import("../../scripts/fleet/summary");
+    expect(comment.with?.script).toContain(`const marker = "${COMMENT_MARKER}"`);
+    expect(comment.with?.script).toContain('readFileSync("fleet-preview.md"');
+    expect(comment.with?.script).toMatch(/updateComment[\s\S]*createComment/);
+    expect(steps().some((s) => s.uses?.startsWith("pulumi/actions@"))).toBe(false);
+  });
+
+  it("fails the check when the fleet does, after the comment is posted", () => {
+    const all = steps() as (Step & { id?: string; if?: string; ["continue-on-error"]?: boolean })[];
+    const fleet = all.findIndex((s) => s.id === "fleet");
+    expect(all[fleet]["continue-on-error"]).toBe(true);
+    const last = all[all.length - 1];
+    expect(last.if).toBe("steps.fleet.outcome == 'failure'");
+    expect(last.run).toContain("exit 1");
   });
 
   it("lists site stacks without the lab's and the examples", () => {
