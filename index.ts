@@ -15,6 +15,8 @@ export = async (options: ProgramOptions = {}) => {
     lanPrefix: site.lanPrefix,
     gatewayAddress: site.gatewayAddress,
     ...(site.ulaPrefix ? { ulaPrefix: site.ulaPrefix } : {}),
+    // A native uplink: what the ISP delegated, as the gateway holds it (pulumi refresh reads it again).
+    ...(site.delegatedPrefix ? { delegatedPrefix: site.delegatedPrefix, lanPrefixes: site.lanPrefixes } : {}),
     clientAddresses: site.clientAddresses,
     tunnelInterface: site.tunnel.interface,
     firewallRules: site.firewallRules,

@@ -1,4 +1,4 @@
-// `npm run bench [-- deploy|fleet]` (as root, lab up): what deployments and
+// `npm run bench [-- deploy|fleet|native]` (as root, lab up): what deployments and
 // previews cost on real boxes. Times vary with the machine; connection counts
 // should not.
 //
@@ -17,11 +17,18 @@
 // `npm run preview` (one at a time, and ten at once), and with
 // `npm run fleet -- preview` (one site, ten sites). The target: ten sites in
 // at most twice the time of one.
+//
+// native: on the native site (the lab's native scenario), how long after the
+// ISP's renumbering every client prefers its address in the new prefix and
+// reaches the outside from it, with no pulumi command (dhcpcd hears of the
+// new prefix at its next renewal, at most T1 = 30 s later in the lab).
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { labSh } from "../lab/client";
+import { labSh, loadLab } from "../lab/client";
+import { subnet } from "../components/net/ipv6";
+import { eui64In, labCli, labNativeSite, renumbered, waitFor } from "../test/native-lab";
 import type { FleetRun } from "../scripts/fleet/summary";
 import { Ran } from "../scripts/pulumi-run";
 import { TestStack, fleetPreview, labSite, siteConfig } from "../test/pulumi-stack";
@@ -137,17 +144,56 @@ async function fleetBench(): Promise<{ rows: Row[]; ratio: number }> {
   }
 }
 
+/** Renumbers the lab's ISP and times the clients' move to the new prefix. */
+async function renumbering(round: number): Promise<Row[]> {
+  const old = loadLab().native!.delegatedPrefix;
+  const started = process.hrtime.bigint();
+  const t0 = Date.now();
+  labCli(["isp", "renumber"]);
+  const next = loadLab().native!.delegatedPrefix;
+  const lans = (p: string) => [subnet(p, 0, 64), subnet(p, 1, 64)];
+  const clients = [
+    { box: "c1", old: lans(old)[0], next: lans(next)[0] },
+    { box: "c2", old: lans(old)[0], next: lans(next)[0] },
+    { box: "c3", old: lans(old)[1], next: lans(next)[1] },
+  ];
+  const preferred = await renumbered(clients, 180_000);
+  const want = eui64In("c1", lans(next)[0]);
+  await waitFor("c1 to reach the outside from its new address", () => (labSh("c1", "curl -fsS -m 5 -o /dev/null -w '%{local_ip}' 'http://[2001:db8:ffff::1]/' || true").trim() === want ? true : undefined), 60_000, 500);
+  const out = Number(process.hrtime.bigint() - started) / 1e9;
+  return [
+    { what: `native: renumbering ${round}, clients prefer new /64`, seconds: (preferred - t0) / 1000, connections: {} },
+    { what: `native: renumbering ${round}, c1 out from it`, seconds: out, connections: {} },
+  ];
+}
+
+/** The native rows: the lab switched to its native scenario and back. */
+async function nativeBench(): Promise<Row[]> {
+  labCli(["down"]);
+  labCli(["up", "--scenario", "native"]);
+  const stack = new TestStack("e2e-bench-native", siteConfig(labNativeSite()));
+  try {
+    const first = await measure("native site: first up", ["gw", "c1", "c2", "c3", "outside"], () => stack.up());
+    return [first, ...(await renumbering(1)), ...(await renumbering(2))];
+  } finally {
+    stack.dispose();
+    labCli(["down"]);
+    labCli(["up", "--scenario", "direct"]);
+  }
+}
+
 async function main(): Promise<void> {
   const which = process.argv[2] ?? "all";
-  if (!["all", "deploy", "fleet"].includes(which)) throw new Error(`usage: npm run bench [-- deploy|fleet]; got '${which}'`);
+  if (!["all", "deploy", "fleet", "native"].includes(which)) throw new Error(`usage: npm run bench [-- deploy|fleet|native]; got '${which}'`);
   const rows: Row[] = [];
   let ratio: number | undefined;
-  if (which !== "fleet") rows.push(...(await deployBench()));
-  if (which !== "deploy") {
+  if (which === "all" || which === "deploy") rows.push(...(await deployBench()));
+  if (which === "all" || which === "fleet") {
     const f = await fleetBench();
     rows.push(...f.rows);
     ratio = f.ratio;
   }
+  if (which === "all" || which === "native") rows.push(...(await nativeBench()));
   console.log(`\n${"run".padEnd(46)} ${"seconds".padStart(8)}  SSH connections accepted per box`);
   for (const r of rows) {
     console.log(`${r.what.padEnd(46)} ${r.seconds.toFixed(1).padStart(8)}  ${Object.entries(r.connections).map(([b, n]) => `${b}=${n}`).join(" ")}`);

@@ -17,7 +17,8 @@ import { clientSettingsShape } from "./lan/ipv6-client";
 import { radvdSettingsShape } from "./lan/radvd";
 import { Problem, problemLines, zodProblems } from "./problems";
 import { checkedString, localPath, loginName, port, slug, sshHost, strictObject } from "./schema-kit";
-import { lanSettingsShape, siteSettingsProblems } from "./site";
+import { lanSettingsShape, siteClientShape, siteSettingsProblems } from "./site";
+import { dhcpv6PdSettingsShape } from "./tunnel/dhcpv6-pd-uplink";
 import { gw6cSettingsShape } from "./tunnel/gw6c-tunnel";
 import { sit6in4SettingsShape } from "./tunnel/sit6in4-tunnel";
 import { wireguardSettingsShape } from "./tunnel/wireguard-tunnel";
@@ -89,13 +90,13 @@ const wireguardConfigSchema = strictObject({
 
 export const siteConfigSchema = strictObject({
   gateway: strictObject({ ...gatewaySettingsShape, connection: connectionConfigSchema }),
-  tunnel: z.discriminatedUnion("kind", [wireguardConfigSchema, strictObject(gw6cSettingsShape), strictObject(sit6in4SettingsShape)], {
-    error: (iss) => (iss.code === "invalid_union" ? "kind must be one of wireguard, gw6c, sit6in4" : undefined),
+  tunnel: z.discriminatedUnion("kind", [wireguardConfigSchema, strictObject(gw6cSettingsShape), strictObject(sit6in4SettingsShape), strictObject(dhcpv6PdSettingsShape)], {
+    error: (iss) => (iss.code === "invalid_union" ? "kind must be one of wireguard, gw6c, sit6in4, dhcpv6-pd" : undefined),
   }),
   lan: strictObject(lanSettingsShape).prefault({}),
   radvd: strictObject(radvdSettingsShape).prefault({}),
   firewall: strictObject(firewallSettingsShape).prefault({}),
-  clients: z.array(strictObject({ name: slug, ...clientSettingsShape, connection: connectionConfigSchema })).default([]),
+  clients: z.array(strictObject({ ...siteClientShape, ...clientSettingsShape, connection: connectionConfigSchema })).default([]),
   checks: strictObject({ ...checksSettingsShape, outside: strictObject({ connection: connectionConfigSchema, port: port.default(80) }).optional() }).optional(),
 });
 

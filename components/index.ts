@@ -12,6 +12,8 @@ export { RulesetBackend } from "./firewall/ruleset-scripts";
 export { WireguardTunnel, WireguardTunnelArgs, wireguardTunnelArgsSchema } from "./tunnel/wireguard-tunnel";
 export { Gw6cTunnel, Gw6cTunnelArgs, gw6cTunnelArgsSchema } from "./tunnel/gw6c-tunnel";
 export { Sit6in4Tunnel, Sit6in4TunnelArgs, sit6in4TunnelArgsSchema } from "./tunnel/sit6in4-tunnel";
+export { Dhcpv6PdUplink, Dhcpv6PdUplinkArgs, dhcpv6PdUplinkArgsSchema } from "./tunnel/dhcpv6-pd-uplink";
+export { DelegatedPrefix } from "./tunnel/delegated-prefix";
 export { Radvd, RadvdArgs, radvdArgsSchema } from "./lan/radvd";
 export { LanAddress } from "./lan/lan-address";
 export { Ipv6Client, Ipv6ClientArgs, ipv6ClientArgsSchema } from "./lan/ipv6-client";

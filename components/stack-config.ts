@@ -161,6 +161,9 @@ function tunnelSpec(site: SiteConfig, secrets: Secrets, lab?: LabFile): TunnelSp
     case "sit6in4":
       if (t.heUpdate && !secrets.heUpdateKey) throw configError("heUpdate needs the tunnel's update key: pulumi config set --secret ipv6gw:heUpdateKey <key>");
       return { ...t, heUpdate: t.heUpdate ? { ...t.heUpdate, updateKey: pulumi.secret(secrets.heUpdateKey!) } : undefined };
+    case "dhcpv6-pd":
+      // No secrets: the ISP's DHCPv6 server knows the gateway by its DUID.
+      return t;
   }
 }
 

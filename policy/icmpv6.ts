@@ -9,7 +9,7 @@
 // happens only above a rate limit is not a drop: RFC 4890 recommends limits.
 
 import { ConnState, Evaluation, InterfaceSpec, Packet, Verdict, describeVerdict, evaluate } from "../components/firewall/evaluate";
-import type { FirewallInputs } from "../components/firewall/firewall-inputs";
+import { FirewallInputs, lanInterfacesOf } from "../components/firewall/firewall-inputs";
 
 /** A message that must get through, and the codes to try. */
 export interface IcmpRequirement {
@@ -64,10 +64,10 @@ interface Direction {
 }
 
 /** The directions a firewall with this LAN sees, and what must pass each way. */
-export function requirements(f: Pick<FirewallInputs, "lanInterface" | "lanPrefixes" | "icmpv6">): { direction: Direction; messages: readonly IcmpRequirement[] }[] {
+export function requirements(f: Pick<FirewallInputs, "lanInterface" | "lanInterfaces" | "lanPrefixes" | "icmpv6">): { direction: Direction; messages: readonly IcmpRequirement[] }[] {
   const lan = f.lanInterface;
   // From outside: any interface but the LAN's, and never loopback.
-  const outside: InterfaceSpec = { anyBut: [lan, "lo"] };
+  const outside: InterfaceSpec = { anyBut: [...lanInterfacesOf(f), "lo"] };
   const lanHosts = f.lanPrefixes?.length ? { within: f.lanPrefixes[0] } : { within: "::/0" };
   const remote = { within: "::/0", except: [...(f.lanPrefixes ?? [])] };
   const anyAddress = { within: "::/0" };

@@ -5,7 +5,7 @@
 // openings (RFC 6092's IPsec, RFC 4890's echo) are not the site's accident.
 
 import { matchAddress, matchInterface } from "../components/firewall/evaluate";
-import type { FirewallInputs } from "../components/firewall/firewall-inputs";
+import { FirewallInputs, lanInterfacesOf } from "../components/firewall/firewall-inputs";
 import { FilterTable, FirewallRule, icmpv6TypeNumber } from "../components/firewall/rule";
 
 /** The rules a forwarded packet can meet: FORWARD's, and those of every chain it jumps to. */
@@ -51,14 +51,15 @@ function unrestrictedSource(source: string | undefined): boolean {
  * outside, one line each with the rule's name and what it opens. Pure.
  */
 export function openToLanProblems(f: FirewallInputs, allowed: readonly string[] = []): string[] {
-  const outside = { anyBut: [f.lanInterface] };
+  const lans = lanInterfacesOf(f);
+  const outside = { anyBut: [...lans] };
   const lan = f.lanPrefixes?.length ? { within: f.lanPrefixes[0] } : { within: "::/0" };
   return forwardRules(f.table)
     .filter((r) => f.siteRules.includes(r.name) && !allowed.includes(r.name) && r.action === "accept")
     .filter((r) => !r.state?.length || r.state.includes("new"))
     .filter((r) => unrestrictedSource(r.source))
     .filter((r) => r.inInterface === undefined || matchInterface(r.inInterface, outside, "arrives on").kind !== "no")
-    .filter((r) => r.outInterface === undefined || matchInterface(r.outInterface, f.lanInterface, "leaves on").kind !== "no")
+    .filter((r) => r.outInterface === undefined || lans.some((lan) => matchInterface(r.outInterface!, lan, "leaves on").kind !== "no"))
     .filter((r) => r.destination === undefined || matchAddress(r.destination, lan, "destination").kind !== "no")
     .map((r) => `rule '${r.name}' accepts NEW connections from outside with no source restriction: it opens ${describeOpening(r, f.lanInterface)}. Restrict its source, or list it under 'allow' in this stack's policy config if it is meant`);
 }

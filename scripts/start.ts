@@ -1,12 +1,32 @@
-// `npm start`, the README's main command: the lab site, converged.
-// Prerequisites and the Pulumi toolchain (cached), the lab (booted or
-// reused), `pulumi up --refresh` on the lab stack (so a lab booted blank
-// under old state is rebuilt, not trusted), then the HOWTO's checklist as
-// the site's checks found it. The exit status says whether the site works.
+// `npm start [-- --stack <lab stack>]`, the README's main command: a lab site,
+// converged. Prerequisites and the Pulumi toolchain (cached), the lab booted
+// (or reused) in the scenario the stack needs, `pulumi up --refresh` on the
+// stack (so a lab booted blank under old state is rebuilt, not trusted), then
+// the HOWTO's checklist as the site's checks found it. The exit status says
+// whether the site works. Default stack: lab (the tunnelled site); lab-native
+// is the native one (DHCPv6-PD from the lab's isp, two LANs).
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
 import { ROOT, checkResults, printResults, pulumi } from "./pulumi-run";
+import { labPaths } from "../lab/paths";
+import { readLabJson } from "../lab/state";
 
-const STACK = "lab";
+/** The lab scenario a lab stack's site runs on: native for a DHCPv6-PD uplink, direct otherwise. */
+export function labScenarioFor(stackFile: { config?: Record<string, unknown> }): "direct" | "native" | undefined {
+  const config = stackFile.config ?? {};
+  if (!("ipv6gw:lab" in config)) return undefined;
+  const site = config["ipv6gw:site"] as { tunnel?: { kind?: string } } | undefined;
+  return site?.tunnel?.kind === "dhcpv6-pd" ? "native" : "direct";
+}
+
+/** --stack <name> (or --stack=<name>), default lab. */
+export function stackArgument(argv: readonly string[]): string {
+  const i = argv.findIndex((a) => a === "--stack" || a.startsWith("--stack="));
+  if (i < 0) return "lab";
+  return argv[i].startsWith("--stack=") ? argv[i].slice("--stack=".length) : (argv[i + 1] ?? "");
+}
 
 function step(title: string, cmd: string, args: string[]): void {
   console.log(`\n== ${title}`);
@@ -17,24 +37,42 @@ function step(title: string, cmd: string, args: string[]): void {
   }
 }
 
-if (process.getuid?.() !== 0) {
-  console.error("start: the lab needs root (network namespaces, systemd-nspawn): run as root");
-  process.exit(1);
-}
-step("prerequisites", "bash", ["scripts/prereqs.sh"]);
-step("Pulumi toolchain", "bash", ["scripts/toolchain.sh"]);
-step("lab", "npm", ["run", "--silent", "lab", "--", "up"]);
+function main(): void {
+  const stack = stackArgument(process.argv.slice(2));
+  const file = path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`);
+  if (!/^[a-z0-9-]+$/.test(stack) || !fs.existsSync(file)) {
+    console.error(`start: no stack '${stack}' (stacks/Pulumi.${stack}.yaml): use a lab stack, e.g. --stack lab or --stack lab-native`);
+    process.exit(2);
+  }
+  const scenario = labScenarioFor(parse(fs.readFileSync(file, "utf8")) ?? {});
+  if (!scenario) {
+    console.error(`start: stack '${stack}' is not a lab site (it has no ipv6gw:lab): npm start boots the lab; run pulumi up --stack ${stack} for a real site`);
+    process.exit(2);
+  }
+  if (process.getuid?.() !== 0) {
+    console.error("start: the lab needs root (network namespaces, systemd-nspawn): run as root");
+    process.exit(1);
+  }
+  step("prerequisites", "bash", ["scripts/prereqs.sh"]);
+  step("Pulumi toolchain", "bash", ["scripts/toolchain.sh"]);
+  // A lab up in another scenario goes down first (`up` refuses to switch a running lab).
+  const running = readLabJson(labPaths());
+  if (running && running.scenario !== scenario) step(`lab down (it runs scenario ${running.scenario})`, "npm", ["run", "--silent", "lab", "--", "down"]);
+  step(`lab (scenario ${scenario})`, "npm", ["run", "--silent", "lab", "--", "up", "--scenario", scenario]);
 
-console.log(`\n== pulumi up --stack ${STACK}`);
-const selected = pulumi(["stack", "select", "--create", STACK, "--non-interactive"]);
-if (selected.status !== 0) {
-  console.error(`start: cannot select or create stack ${STACK}: ${selected.stderr.trim()}`);
-  process.exit(1);
-}
-const up = pulumi(["up", "--stack", STACK, "--refresh", "--yes", "--non-interactive", "--skip-preview"], { inherit: true });
+  console.log(`\n== pulumi up --stack ${stack}`);
+  const selected = pulumi(["stack", "select", "--create", stack, "--non-interactive"]);
+  if (selected.status !== 0) {
+    console.error(`start: cannot select or create stack ${stack}: ${selected.stderr.trim()}`);
+    process.exit(1);
+  }
+  const up = pulumi(["up", "--stack", stack, "--refresh", "--yes", "--non-interactive", "--skip-preview"], { inherit: true });
 
-console.log("\n== the HOWTO's checklist on the lab site");
-const checks = checkResults(STACK);
-const passed = checks ? printResults(checks.results) : false;
-if (!checks) console.log("no checks ran: the update stopped before the site was complete (see above)");
-process.exit(up.status === 0 && passed ? 0 : 1);
+  console.log(`\n== the HOWTO's checklist on the ${stack} site`);
+  const checks = checkResults(stack);
+  const passed = checks ? printResults(checks.results) : false;
+  if (!checks) console.log("no checks ran: the update stopped before the site was complete (see above)");
+  process.exit(up.status === 0 && passed ? 0 : 1);
+}
+
+if (require.main === module) main();

@@ -74,6 +74,11 @@ export class TestStack {
     return JSON.parse(this.run(["stack", "output", "--json", "--show-secrets"], true).stdout);
   }
 
+  /** The resources in the stack's state (pulumi stack export), with their dependencies and outputs. */
+  exportedResources(): { urn: string; type: string; dependencies?: string[]; outputs?: Record<string, unknown> }[] {
+    return JSON.parse(this.run(["stack", "export"], true).stdout).deployment.resources ?? [];
+  }
+
   /** The raw state files of the backend, for checks that nothing secret is in them. */
   stateText(): string {
     const texts: string[] = [];

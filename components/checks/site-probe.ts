@@ -44,9 +44,15 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
     }
     if (news.probes === UNKNOWN || news.connections === UNKNOWN || !Array.isArray(news.probes)) return { inputs: news, failures };
     const connections = (news.connections ?? {}) as Record<string, unknown>;
+    const earlier = new Set<unknown>();
     for (const p of news.probes as (Probe | typeof UNKNOWN)[]) {
-      if (p === UNKNOWN || containsUnknown(p.on)) continue;
-      if (!(p.on in connections)) failures.push({ property: "probes", reason: `probe "${p.name}" runs on "${p.on}", which has no connection` });
+      if (p === UNKNOWN) continue;
+      if (!containsUnknown(p.on) && !(p.on in connections)) failures.push({ property: "probes", reason: `probe "${p.name}" runs on "${p.on}", which has no connection` });
+      // Only an earlier probe: then no probe can wait on one that waits on it.
+      if (p.stdinFrom !== undefined && !containsUnknown(p.stdinFrom) && !earlier.has(p.stdinFrom)) {
+        failures.push({ property: "probes", reason: `probe "${p.name}" reads the output of "${p.stdinFrom}", which is not an earlier probe` });
+      }
+      earlier.add(p.name);
     }
     return { inputs: news, failures };
   }
@@ -57,15 +63,15 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
     return { changes: changed || olds.passed === false || providerChanged(olds as never, news as never) };
   }
 
-  /** Runs one probe; with `patient`, retries until its retrySeconds are up (the site may still be settling). */
-  private async runOne(s: ProbeState, p: Probe, patient: boolean): Promise<ProbeResult> {
+  /** Runs one probe (stdin: what the probe it reads from printed); with `patient`, retries until its retrySeconds are up (the site may still be settling). */
+  private async runOne(s: ProbeState, p: Probe, patient: boolean, stdin?: string): Promise<ProbeResult & { stdout?: string }> {
     const deadline = this.clock.now() + (patient ? p.retrySeconds * 1000 : 0);
     let detail = "";
     for (;;) {
       try {
         const remote = await this.open(s.connections[p.on]);
-        const r = await remote.run(p.script, { timeoutSeconds: 60 });
-        if (r.code === 0) return { check: p.name, ok: true, detail: lastLines(r.stdout, 2) };
+        const r = await remote.run(p.script, { timeoutSeconds: 60, ...(stdin === undefined ? {} : { stdin }) });
+        if (r.code === 0) return { check: p.name, ok: true, detail: lastLines(r.stdout, 2), stdout: r.stdout };
         detail = lastLines(r.stderr || r.stdout, 4) || `exit ${r.code}`;
       } catch (e) {
         detail = (e as Error).message;
@@ -75,14 +81,34 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
     }
   }
 
-  /** Probes on different boxes run side by side; each box's run in order. */
+  /**
+   * Probes on different boxes run side by side; each box's run in order. A
+   * probe that reads another's output waits for it (always an earlier one,
+   * so no two wait on each other) and is not run if that one failed.
+   */
   private async runAll(s: ProbeState, patient: boolean): Promise<ProbeResult[]> {
     const byBox = new Map<string, Probe[]>();
     for (const p of s.probes) byBox.set(p.on, [...(byBox.get(p.on) ?? []), p]);
+    const done = new Map<string, { settle: (r: ProbeResult & { stdout?: string }) => void; result: Promise<ProbeResult & { stdout?: string }> }>();
+    for (const p of s.probes) {
+      let settle!: (r: ProbeResult & { stdout?: string }) => void;
+      const result = new Promise<ProbeResult & { stdout?: string }>((resolve) => (settle = resolve));
+      done.set(p.name, { settle, result });
+    }
     const results = new Map<Probe, ProbeResult>();
     await Promise.all(
       [...byBox.values()].map(async (list) => {
-        for (const p of list) results.set(p, await this.runOne(s, p, patient));
+        for (const p of list) {
+          const from = p.stdinFrom === undefined ? undefined : await done.get(p.stdinFrom)?.result;
+          const r =
+            p.stdinFrom === undefined
+              ? await this.runOne(s, p, patient)
+              : from?.ok
+                ? await this.runOne(s, p, patient, from.stdout ?? "")
+                : { check: p.name, ok: false, detail: `not run: "${p.stdinFrom}" ${from ? "failed" : "is not a probe"}` };
+          results.set(p, { check: r.check, ok: r.ok, detail: r.detail });
+          done.get(p.name)!.settle(r);
+        }
       }),
     );
     return s.probes.map((p) => results.get(p)!);

@@ -16,6 +16,8 @@ export interface FirewallInputs {
   /** The site's icmpv6 setting: whether outsiders may ping (rfc4890) or all ICMPv6 is accepted (howto). */
   readonly icmpv6: boolean;
   readonly lanInterface: string;
+  /** Every LAN interface when there are several (a native site's); the first is lanInterface. */
+  readonly lanInterfaces?: readonly string[];
   readonly lanPrefixes?: readonly string[];
   /** The whole filter table, as every backend renders it. */
   readonly table: FilterTable;
@@ -23,6 +25,11 @@ export interface FirewallInputs {
   readonly siteRules: readonly string[];
   /** How the stack reached the box when it read its facts; absent when sshd did not say. */
   readonly management?: ManagementPath;
+}
+
+/** Every LAN interface of these inputs. */
+export function lanInterfacesOf(f: Pick<FirewallInputs, "lanInterface" | "lanInterfaces">): readonly string[] {
+  return f.lanInterfaces?.length ? f.lanInterfaces : [f.lanInterface];
 }
 
 /** Properties whose diff the preview leaves to the ruleset resource. */

@@ -16,7 +16,7 @@ import { addressMatch, factsValue, ifname, ifnameMatch, inputOf, ipv6Prefix, por
 import { RemoteFile } from "../host/remote-file";
 import { FIREWALL_HIDDEN_DIFFS, FIREWALL_TYPE, firewallInputs } from "./firewall-inputs";
 import { NFT_BOOT_UNIT_PATH, PersistencePlan, persistencePlan, renderNftBootUnit } from "./persistence";
-import { PRESETS, PresetOptions, howtoPreset, rfc4890Preset } from "./presets";
+import { PRESETS, PresetOptions, howtoPreset, interfaceSlug, rfc4890Preset } from "./presets";
 import { CONN_STATES, FilterTable, FirewallRule, ICMPV6_TYPES, REJECT_WITH, extraMatchesProblem, tableRuleNames } from "./rule";
 import { renderFilterTable } from "./render-ruleset";
 import { nftRuleProblem, renderNftTable } from "./render-nft";
@@ -85,6 +85,8 @@ export const firewallArgsSchema = strictObject({
   connection: inputOf<ConnectionArgs>("the connection"),
   facts: factsValue.describe("the gateway's facts: they decide the packages and where rules persist"),
   lanInterface: ifname.describe("the interface facing the LAN: NEW connections are accepted only from it"),
+  lanInterfaces: z.array(ifname).optional().describe("every LAN interface when there are several: NEW is accepted from each (forwarded between them too); default [lanInterface]"),
+  dhcpv6ClientInterface: ifname.optional().describe("the WAN interface of a DHCPv6 client (a native uplink): its server's replies, RAs and ND are let in there; default none"),
   lanPrefixes: z.array(ipv6Prefix).optional().describe("rfc4890: the LAN prefixes for BCP 38; default none"),
   persist: z.boolean().default(true).describe("write the ruleset where the distribution loads it at boot"),
 });
@@ -102,6 +104,8 @@ const firewallTableSchema = strictObject({
   rules: firewallSettingsShape.rules,
   clampMss: firewallSettingsShape.clampMss,
   lanInterface: ifname,
+  lanInterfaces: z.array(ifname).optional(),
+  dhcpv6ClientInterface: ifname.optional(),
   lanPrefixes: z.array(ipv6Prefix).optional(),
 });
 type FirewallSettings = z.output<typeof firewallTableSchema>;
@@ -112,6 +116,8 @@ export function firewallTable(input: z.input<typeof firewallTableSchema>): Filte
   const strip = ({ chain: _c, ...r }: z.output<typeof userRuleSchema>): FirewallRule => r;
   const options: PresetOptions = {
     lanInterface: args.lanInterface,
+    lanInterfaces: args.lanInterfaces,
+    dhcpv6ClientInterface: args.dhcpv6ClientInterface,
     icmpv6: args.icmpv6,
     lanPrefixes: args.lanPrefixes,
     clampMss: args.clampMss,
@@ -124,7 +130,11 @@ export function firewallTable(input: z.input<typeof firewallTableSchema>): Filte
 /** Every name a preset's own rules can take, whatever its options: a user rule must not take one. */
 export function presetRuleNames(preset: (typeof PRESETS)[number]): Set<string> {
   const all = { lanInterface: "eth0", icmpv6: true, clampMss: true, inputRules: [], forwardRules: [] };
-  const tables = [preset === "howto" ? howtoPreset(all) : rfc4890Preset({ ...all, lanPrefixes: ["2001:db8::/64"] }), ...(preset === "rfc4890" ? [rfc4890Preset({ ...all, lanPrefixes: ["2001:db8::/64", "2001:db8:1::/64"] })] : [])];
+  const native = { ...all, icmpv6: false, dhcpv6ClientInterface: "wan0" };
+  const tables =
+    preset === "howto"
+      ? [howtoPreset(all), howtoPreset(native)]
+      : [rfc4890Preset({ ...all, lanPrefixes: ["2001:db8::/64"] }), rfc4890Preset({ ...all, lanPrefixes: ["2001:db8::/64", "2001:db8:1::/64"] }), rfc4890Preset(native)];
   return new Set(tables.flatMap(tableRuleNames));
 }
 
@@ -170,8 +180,17 @@ export function firewallBoxProblems(facts: HostFactsData, backend: RulesetBacken
 /** Everything wrong with a Firewall's args for this box. Pure. */
 export function firewallProblems(a: FirewallSettings & { facts: HostFactsData; backend: RulesetBackend; persist: boolean }): Problem[] {
   const problems = firewallSettingsProblems(a);
-  if (a.preset === "rfc4890" && !a.lanPrefixes?.length) {
+  if (a.preset === "rfc4890" && !a.lanPrefixes?.length && !a.dhcpv6ClientInterface) {
     problems.push(problem(["lanPrefixes"], "the rfc4890 preset needs the LAN prefix for its anti-spoofing rules (BCP 38): give lan.prefix, or the tunnel's routed or expected prefix"));
+  }
+  if (a.lanPrefixes?.length && (a.lanInterfaces?.length ?? 1) > 1) {
+    problems.push(problem(["lanPrefixes"], "the anti-spoofing rules (BCP 38) name one LAN interface; with several LANs leave lanPrefixes out"));
+  }
+  const slugs = new Map<string, string>();
+  for (const lan of a.lanInterfaces ?? []) {
+    const other = slugs.get(interfaceSlug(lan));
+    if (other !== undefined && other !== lan) problems.push(problem(["lanInterfaces"], `'${other}' and '${lan}' give their rules the same name (lan-new-${interfaceSlug(lan)}); rename one interface`));
+    slugs.set(interfaceSlug(lan), lan);
   }
   return [...problems, ...firewallBoxProblems(a.facts, a.backend, a.persist)];
 }
@@ -195,9 +214,27 @@ export class Firewall extends pulumi.ComponentResource {
 
   constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
     const a = parseArgs(`Firewall "${name}"`, firewallArgsSchema, args, firewallProblems);
-    const table = firewallTable({ preset: a.preset, icmpv6: a.icmpv6, rules: a.rules, clampMss: a.clampMss, lanInterface: a.lanInterface, lanPrefixes: a.lanPrefixes });
+    const table = firewallTable({
+      preset: a.preset,
+      icmpv6: a.icmpv6,
+      rules: a.rules,
+      clampMss: a.clampMss,
+      lanInterface: a.lanInterface,
+      lanInterfaces: a.lanInterfaces,
+      dhcpv6ClientInterface: a.dhcpv6ClientInterface,
+      lanPrefixes: a.lanPrefixes,
+    });
     // The rule model and the management path as inputs, for policies (firewall-inputs.ts).
-    const inputs = firewallInputs({ preset: a.preset, icmpv6: a.icmpv6, lanInterface: a.lanInterface, lanPrefixes: a.lanPrefixes, table, siteRules: a.rules.map((r) => r.name), management: a.facts.management });
+    const inputs = firewallInputs({
+      preset: a.preset,
+      icmpv6: a.icmpv6,
+      lanInterface: a.lanInterface,
+      lanInterfaces: a.lanInterfaces,
+      lanPrefixes: a.lanPrefixes,
+      table,
+      siteRules: a.rules.map((r) => r.name),
+      management: a.facts.management,
+    });
     super(FIREWALL_TYPE, name, inputs, { ...opts, hideDiffs: [...(opts?.hideDiffs ?? []), ...FIREWALL_HIDDEN_DIFFS] });
     const plan = persistencePlan(a.facts, a.backend);
     this.ruleset = a.backend === "nftables" ? this.nftables(name, a, table, plan, opts) : this.iptables(name, a, table, plan, opts);

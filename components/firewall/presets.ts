@@ -20,6 +20,19 @@ export type Preset = (typeof PRESETS)[number];
 /** Where user rules go: after the established/related accept, before NEW from the LAN and the final reject. */
 export interface PresetOptions {
   readonly lanInterface: string;
+  /**
+   * Every LAN interface, when there are several (a native uplink's LANs):
+   * NEW is accepted from each, so the LANs reach the outside and each
+   * other. Default [lanInterface]; with one LAN the rules keep their names.
+   */
+  readonly lanInterfaces?: readonly string[];
+  /**
+   * The WAN interface where a DHCPv6 client runs (a native uplink): the
+   * server's replies are let in (they are NEW to conntrack: the request went
+   * to a multicast address), and the ISP's RAs and neighbour discovery
+   * whatever the icmpv6 option. Default none.
+   */
+  readonly dhcpv6ClientInterface?: string;
   /** howto: accept all ICMPv6 (the HOWTO's optional line). rfc4890: accept unsolicited echo-request from outside. */
   readonly icmpv6: boolean;
   /** rfc4890 only: the LAN prefix(es) for BCP 38; omit to skip the anti-spoofing rules. */
@@ -33,14 +46,48 @@ export interface PresetOptions {
 
 export const HOWTO_CHAIN = "IPV6-INPUT";
 
+/** A rule name's part for an interface: lower case, anything but letters and digits as '-'. */
+export function interfaceSlug(ifname: string): string {
+  return ifname.toLowerCase().replace(/[^a-z0-9]/g, "-");
+}
+
+/** NEW from each LAN: "<name>" with one LAN (as the HOWTO), "<name>-<interface>" with several. */
+function lanNew(name: string, o: PresetOptions, legacyStateMatch: boolean): FirewallRule[] {
+  const lans = o.lanInterfaces?.length ? o.lanInterfaces : [o.lanInterface];
+  return lans.map((lan) => ({
+    name: lans.length === 1 ? name : `${name}-${interfaceSlug(lan)}`,
+    action: "accept",
+    inInterface: lan,
+    state: ["new"],
+    ...(legacyStateMatch ? { legacyStateMatch: true } : {}),
+  }));
+}
+
+/**
+ * What a DHCPv6 client on the WAN needs: the server's replies (UDP 547 to
+ * 546 from a link-local address, RFC 8415 7.2) and, unless ICMPv6 is already
+ * accepted, the ISP's router advertisements and neighbour discovery (hop
+ * limit 255: from the link itself).
+ */
+function dhcpv6ClientRules(o: PresetOptions, prefix: string, ndAccepted: boolean): FirewallRule[] {
+  const wan = o.dhcpv6ClientInterface;
+  if (!wan) return [];
+  const nd = (name: string, type: string): FirewallRule => ({ name: `${prefix}wan-${name}`, action: "accept", inInterface: wan, protocol: "icmpv6", icmpv6Type: type, hopLimit: 255 });
+  return [
+    { name: `${prefix}wan-dhcpv6-reply`, action: "accept", inInterface: wan, source: "fe80::/10", protocol: "udp", sourcePort: 547, port: 546 },
+    ...(ndAccepted ? [] : [nd("router-advertisement", "router-advertisement"), nd("neighbour-solicitation", "neighbour-solicitation"), nd("neighbour-advertisement", "neighbour-advertisement")]),
+  ];
+}
+
 export function howtoPreset(o: PresetOptions): FilterTable {
   const rules: FirewallRule[] = [
     { name: "loopback", action: "accept", inInterface: "lo" },
     ...(o.icmpv6 ? [{ name: "icmpv6", action: "accept", protocol: "icmpv6" } as const] : []),
     { name: "esp", action: "accept", protocol: "esp" },
     { name: "established", action: "accept", state: ["related", "established"], legacyStateMatch: true },
+    ...dhcpv6ClientRules(o, "", o.icmpv6),
     ...o.inputRules,
-    { name: "lan-new", action: "accept", inInterface: o.lanInterface, state: ["new"], legacyStateMatch: true },
+    ...lanNew("lan-new", o, true),
     { name: "reject", action: "reject", rejectWith: "icmp6-adm-prohibited" },
   ];
   return {
@@ -122,8 +169,9 @@ export function rfc4890Preset(o: PresetOptions): FilterTable {
     { name: "in-invalid", action: "drop", state: ["invalid"] },
     { name: "in-established", action: "accept", state: ["related", "established"] },
     ...ipsec("in-"),
+    ...dhcpv6ClientRules(o, "in-", true),
     ...o.inputRules,
-    { name: "in-lan-new", action: "accept", inInterface: lan, state: ["new"] },
+    ...lanNew("in-lan-new", o, false),
     { name: "in-reject", action: "reject", rejectWith: "icmp6-adm-prohibited" },
   ];
   const forward: FirewallRule[] = [
@@ -135,7 +183,7 @@ export function rfc4890Preset(o: PresetOptions): FilterTable {
     ...transitIcmp(o).map((r) => ({ ...r, name: `fwd-${r.name}` })),
     ...ipsec("fwd-"),
     ...o.forwardRules,
-    { name: "fwd-lan-new", action: "accept", inInterface: lan, state: ["new"] },
+    ...lanNew("fwd-lan-new", o, false),
     { name: "fwd-reject", action: "reject", rejectWith: "icmp6-adm-prohibited" },
   ];
   return {

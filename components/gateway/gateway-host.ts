@@ -17,16 +17,16 @@ import { GatewayNeeds, gatewayProblems } from "./preflight";
 
 /** What a site's owner says about the gateway box (the stack file's `gateway`, less its connection). */
 export const gatewaySettingsShape = {
-  lanInterface: ifname.default("eth0").describe("the interface facing the LAN (HOWTO's if_prefix)"),
+  lanInterface: ifname.optional().describe("the interface facing the LAN (HOWTO's if_prefix); default eth0; not with a dhcpv6-pd uplink, whose LANs are tunnel.lans"),
   uplinkInterface: ifname.optional().describe("the interface facing the ISP; default: none named"),
   uplinkAutoconf: z.boolean().default(false).describe("the uplink takes RAs from the ISP: keep accepting them with forwarding on (accept_ra=2); needs uplinkInterface"),
 };
 
 /** Problems of the settings alone, with their key paths. Pure. */
-export function gatewaySettingsProblems(s: { lanInterface: string; uplinkInterface?: string; uplinkAutoconf: boolean }): Problem[] {
+export function gatewaySettingsProblems(s: { lanInterface?: string; uplinkInterface?: string; uplinkAutoconf: boolean }): Problem[] {
   const problems: Problem[] = [];
   if (s.uplinkAutoconf && !s.uplinkInterface) problems.push(problem(["uplinkAutoconf"], "needs uplinkInterface: name the interface facing the ISP"));
-  if (s.uplinkInterface !== undefined && s.uplinkInterface === s.lanInterface) {
+  if (s.uplinkInterface !== undefined && s.lanInterface !== undefined && s.uplinkInterface === s.lanInterface) {
     problems.push(problem(["uplinkInterface"], `is the LAN interface '${s.lanInterface}': the uplink and the LAN must be different interfaces`));
   }
   return problems;
@@ -68,8 +68,9 @@ export const gatewayHostArgsSchema = strictObject({
   ...gatewaySettingsShape,
   connection: inputOf<ConnectionArgs>("the connection"),
   facts: factsValue,
+  lanInterface: ifname.optional().describe("the LAN interface preflight looks for; default none (a native uplink checks its own LANs)"),
   /** What the site needs of the box beyond the settings (its tunnel); checked against the facts. */
-  tunnel: z.enum(["wireguard", "gw6c", "sit6in4"]).optional(),
+  tunnel: z.enum(["wireguard", "gw6c", "sit6in4", "dhcpv6-pd"]).optional(),
   gw6cTunnelMode: z.enum(["v6anyv4", "v6v4", "v6udpv4", "v4v6"]).optional(),
   /**
    * The systemd unit that loads the firewall at boot. On systemd boxes

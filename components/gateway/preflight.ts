@@ -5,10 +5,11 @@ import { HostFactsData, OtherFirewall } from "../host/host-facts";
 import { Problem, problem } from "../problems";
 
 export interface GatewayNeeds {
-  readonly lanInterface: string;
+  /** The LAN interface, when the gateway has one LAN (a native uplink checks its own). */
+  readonly lanInterface?: string;
   readonly uplinkInterface?: string;
-  /** The tunnel the site runs, if any. */
-  readonly tunnel?: "wireguard" | "gw6c" | "sit6in4";
+  /** The tunnel (or native uplink) the site runs, if any. */
+  readonly tunnel?: "wireguard" | "gw6c" | "sit6in4" | "dhcpv6-pd";
   /** gw6c: the tunnel mode asked for. */
   readonly gw6cTunnelMode?: "v6anyv4" | "v6v4" | "v6udpv4" | "v4v6";
 }
@@ -62,7 +63,7 @@ export function gatewayProblems(f: HostFactsData, needs: GatewayNeeds): Problem[
   if (!f.packageManager) box.push("no supported package manager (apt, dnf, yum, urpmi, emerge, apk)");
   if (!f.serviceManager) box.push("no supported service manager (systemd, OpenRC, SysV init)");
   for (const other of f.otherFirewalls) box.push(OTHER_FIREWALL[other]);
-  if (!names.includes(needs.lanInterface)) {
+  if (needs.lanInterface !== undefined && !names.includes(needs.lanInterface)) {
     problems.push(problem(["lanInterface"], `is '${needs.lanInterface}', which does not exist on the box (it has ${names.join(", ") || "none"}): name its LAN interface`));
   }
   if (needs.uplinkInterface && !names.includes(needs.uplinkInterface)) {

@@ -31,7 +31,7 @@ export const ipv6ClientArgsSchema = strictObject({
   ...clientSettingsShape,
   connection: inputOf<ConnectionArgs>("the connection"),
   facts: factsValue.describe("the client's facts, for its MAC and network stack"),
-  lanPrefix: inputOf<string>("the LAN's /64, for the expected address"),
+  lanPrefix: inputOf<string>("the LAN's /64, for the expected address (\"\" for none yet)"),
 });
 
 export type Ipv6ClientArgs = z.input<typeof ipv6ClientArgsSchema>;
@@ -127,7 +127,8 @@ export class Ipv6Client extends pulumi.ComponentResource {
         sysctls(true);
         this.method = "sysctl";
     }
-    this.expectedAddress = pulumi.output(args.lanPrefix).apply((p) => slaacAddress(p, iface.mac));
+    // "" while its LAN holds no prefix (a native uplink whose lease ran out).
+    this.expectedAddress = pulumi.output(args.lanPrefix).apply((p) => (p ? slaacAddress(p, iface.mac) : ""));
     this.registerOutputs({ expectedAddress: this.expectedAddress, mac: this.mac, method: this.method });
   }
 }

@@ -6,3 +6,5 @@ export * from "./wireguard";
 export * from "./sit6in4";
 export * from "./client-ipv6";
 export * from "./gw6c-runtime";
+export * from "./dhcpcd-conf";
+export * from "./pd-hook";

@@ -41,6 +41,13 @@ export interface RadvdPrefix {
    * explicit lifetimes.
    */
   readonly deprecated?: boolean;
+  /**
+   * DecrementLifetimes: radvd counts both lifetimes down in real time from
+   * the values given (which must be finite) and stops advertising the prefix
+   * once the preferred one reaches 0: for a prefix leased from upstream.
+   * Defaults to `false`. Excludes `deprecated`.
+   */
+  readonly decrementLifetimes?: boolean;
 }
 
 /** One `interface NAME { ... };` block. AdvSendAdvert is always on. */
@@ -116,6 +123,10 @@ function validatePrefix(where: string, p: RadvdPrefix): void {
   if (p.deprecated === true && (p.validLifetime !== undefined || p.preferredLifetime !== undefined)) {
     renderError(where, "deprecated", "excludes validLifetime and preferredLifetime (a deprecated prefix is sent with both 0)", "true",
       "remove the lifetimes or set deprecated to false");
+  }
+  if (p.decrementLifetimes === true && (p.deprecated === true || p.validLifetime === undefined || p.preferredLifetime === undefined || p.validLifetime === "infinity" || p.preferredLifetime === "infinity")) {
+    renderError(where, "decrementLifetimes", "needs finite validLifetime and preferredLifetime to count down, and excludes deprecated", "true",
+      "give both lifetimes in seconds, or set decrementLifetimes to false");
   }
   checkLifetime(where, "validLifetime", p.validLifetime);
   checkLifetime(where, "preferredLifetime", p.preferredLifetime);
@@ -213,11 +224,12 @@ function renderPrefix(p: RadvdPrefix): string[] {
   const lines = [`prefix ${formatPrefix(parsePrefix(p.prefix))} {`, `${INDENT}AdvOnLink ${onOff(p.onLink)};`,
     `${INDENT}AdvAutonomous ${onOff(p.autonomous)};`];
   if (p.deprecated === true) {
-    lines.push(`${INDENT}# Deprecated after renumbering (RFC 9096): hosts stop using it.`);
+    lines.push(`${INDENT}# Withdrawn (RFC 9096): hosts stop using it.`);
     lines.push(`${INDENT}AdvValidLifetime 0;`, `${INDENT}AdvPreferredLifetime 0;`);
   } else {
     if (p.validLifetime !== undefined) lines.push(`${INDENT}AdvValidLifetime ${p.validLifetime};`);
     if (p.preferredLifetime !== undefined) lines.push(`${INDENT}AdvPreferredLifetime ${p.preferredLifetime};`);
+    if (p.decrementLifetimes === true) lines.push(`${INDENT}DecrementLifetimes on;`);
   }
   lines.push("};");
   return lines;

@@ -120,6 +120,61 @@ describe("the rfc4890 preset", () => {
   });
 });
 
+describe("a native uplink's firewall (two LANs, a DHCPv6 client on the WAN)", () => {
+  const native = { lanInterface: "eth0", lanInterfaces: ["eth0", "eth1"], dhcpv6ClientInterface: "wan0" };
+
+  it("howto, ICMPv6 line off: NEW from each LAN, the DHCPv6 server's replies and the ISP's RAs and ND on the WAN", () => {
+    const text = renderFilterTable(firewallTable({ ...native, icmpv6: false }));
+    expectGolden("firewall/howto-native.rules", text);
+    expect(text).toContain('-A IPV6-INPUT -s fe80::/10 -i wan0 -p udp -m udp --sport 547 --dport 546 -m comment --comment "ipv6gw:wan-dhcpv6-reply" -j ACCEPT');
+    for (const [t, name] of [[134, "router-advertisement"], [135, "neighbour-solicitation"], [136, "neighbour-advertisement"]] as const) {
+      expect(text).toContain(`-A IPV6-INPUT -i wan0 -p ipv6-icmp -m icmp6 --icmpv6-type ${t} -m hl --hl-eq 255 -m comment --comment "ipv6gw:wan-${name}" -j ACCEPT`);
+    }
+    expect(text).toContain('-A IPV6-INPUT -i eth0 -m state --state NEW -m comment --comment "ipv6gw:lan-new-eth0" -j ACCEPT');
+    expect(text).toContain('-A IPV6-INPUT -i eth1 -m state --state NEW -m comment --comment "ipv6gw:lan-new-eth1" -j ACCEPT');
+  });
+
+  it("howto, ICMPv6 line on: no separate ND rules, the ICMPv6 line accepts them", () => {
+    const names = tableRuleNames(firewallTable({ ...native, icmpv6: true }));
+    expect(names).toEqual(["input", "forward", "loopback", "icmpv6", "esp", "established", "wan-dhcpv6-reply", "lan-new-eth0", "lan-new-eth1", "reject"]);
+  });
+
+  it("rfc4890: the DHCPv6 replies on INPUT, NEW from each LAN on INPUT and FORWARD (the LANs reach each other), and no BCP 38 rules naming a prefix that changes", () => {
+    const text = renderFilterTable(firewallTable({ ...native, preset: "rfc4890" }));
+    expectGolden("firewall/rfc4890-native.rules", text);
+    expect(text).toContain('-A ipv6gw-input -s fe80::/10 -i wan0 -p udp -m udp --sport 547 --dport 546 -m comment --comment "ipv6gw:in-wan-dhcpv6-reply" -j ACCEPT');
+    expect(text).toContain('-A ipv6gw-forward -i eth1 -m conntrack --ctstate NEW -m comment --comment "ipv6gw:fwd-lan-new-eth1" -j ACCEPT');
+    expect(text).not.toContain("spoofed");
+    expect(text).not.toContain("ipv6gw:in-wan-router-advertisement");
+  });
+
+  it("renders the same rules on nftables", () => {
+    const howto = renderNftTable(firewallTable({ ...native, icmpv6: false }));
+    expectGolden("firewall/howto-native.nft", howto);
+    expectGolden("firewall/rfc4890-native.nft", renderNftTable(firewallTable({ ...native, preset: "rfc4890" })));
+    const names = [...howto.matchAll(/comment "ipv6gw:([a-z0-9-]+)"/g)].map((m) => m[1]);
+    expect(names).toEqual(tableRuleNames(firewallTable({ ...native, icmpv6: false })));
+  });
+
+  it("keeps a one-LAN site's rules as they were", () => {
+    expect(renderFilterTable(firewallTable({ lanInterface: "eth0", lanInterfaces: ["eth0"] }))).toBe(renderFilterTable(firewallTable({ lanInterface: "eth0" })));
+  });
+
+  it("refuses a user rule named like the native rules", () => {
+    expect(firewallSettingsProblems({ preset: "howto", rules: [{ name: "wan-dhcpv6-reply", action: "accept", chain: "both" }] }).map(describeProblem)).toEqual([
+      "rules[0].name: 'wan-dhcpv6-reply' is the name of one of the howto preset's own rules; pick another name",
+    ]);
+  });
+
+  it("refuses two LAN interfaces whose rules would share a name", async () => {
+    const { firewallProblems } = await import("../../components/firewall/firewall");
+    const { parseFacts } = await import("../../components/host/host-facts");
+    const facts = parseFacts("distro=debian\nkernel=6.1.0\npkg=apt\nsvc=systemd\n");
+    const problems = firewallProblems({ preset: "howto", icmpv6: true, rules: [], clampMss: true, lanInterface: "eth0.1", lanInterfaces: ["eth0.1", "eth0-1"], facts, backend: "iptables", persist: true });
+    expect(problems.map(describeProblem)).toEqual(["lanInterfaces: 'eth0.1' and 'eth0-1' give their rules the same name (lan-new-eth0-1); rename one interface"]);
+  });
+});
+
 describe("reviewable diffs", () => {
   const base = { lanInterface: "eth0" };
   const ssh = { name: "ssh-in", action: "accept", protocol: "tcp", port: 22, state: ["new"] } as const;

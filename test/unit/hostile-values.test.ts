@@ -13,7 +13,7 @@ import { z } from "zod";
 import { SECRET_KEYS, parseSiteConfig, siteConfigSchema } from "../../components/config";
 import { secretProblems } from "../../components/stack-config";
 import { HOSTILE_VALUES } from "../fixtures/hostile-values";
-import { checksArgsSchema, firewallArgsSchema, gatewayHostArgsSchema, gw6cTunnelArgsSchema, ipv6ClientArgsSchema, ipv6SiteArgsSchema, radvdArgsSchema, sit6in4TunnelArgsSchema, wireguardTunnelArgsSchema } from "../../components";
+import { checksArgsSchema, dhcpv6PdUplinkArgsSchema, firewallArgsSchema, gatewayHostArgsSchema, gw6cTunnelArgsSchema, ipv6ClientArgsSchema, ipv6SiteArgsSchema, radvdArgsSchema, sit6in4TunnelArgsSchema, wireguardTunnelArgsSchema } from "../../components";
 
 /** What a field is, and so what it may accept. */
 type Kind =
@@ -61,6 +61,10 @@ const FIELDS: Record<string, Kind> = {
   "tunnel<sit6in4>.routedPrefix": "typed",
   "tunnel<sit6in4>.heUpdate.tunnelId": "typed",
   "tunnel<sit6in4>.heUpdate.username": "typed",
+  "tunnel<dhcpv6-pd>.wanInterface": "typed",
+  "tunnel<dhcpv6-pd>.lans[].interface": "typed",
+  "tunnel<dhcpv6-pd>.lans[].rdnss[]": "typed",
+  "tunnel<dhcpv6-pd>.lans[].dnssl[]": "typed",
   "lan.prefix": "typed",
   "lan.ula": "typed",
   "radvd.rdnss[]": "typed",
@@ -76,6 +80,7 @@ const FIELDS: Record<string, Kind> = {
   "firewall.rules[].extraMatches": "typed",
   "clients[].name": "typed",
   "clients[].interface": "typed",
+  "clients[].lan": "typed",
   "clients[].networkFile": "typed",
   "clients[].connection.lab": "typed",
   "clients[].connection.host": "typed",
@@ -141,17 +146,21 @@ const byHost = () => ({ host: "192.0.2.1", hostKey: HOST_KEY, privateKeyFile: "/
 /** A valid site in which the field at `field` exists, so a value put there is judged on its own. */
 function baseFor(field: string): Record<string, unknown> {
   const site = lab();
-  const tunnel = /^tunnel<(\w+)>/.exec(field)?.[1];
+  const tunnel = /^tunnel<([\w-]+)>/.exec(field)?.[1];
   if (tunnel === "wireguard") site.tunnel = { kind: "wireguard", endpoint: "198.51.100.1:51820", peerPublicKey: "cHVibGlja2V5cHVibGlja2V5cHVibGlja2V5cHViMDA=", address: "2001:db8:ffff:100::2/64", routedPrefix: "2001:db8:8888::/48" };
   if (tunnel === "gw6c") {
     site.tunnel = { kind: "gw6c", source: { tarball: "gw6c.tgz", makeArgs: ["CFLAGS=-O2"] }, server: "broker.example.net", settings: { dnsServer: ["ns1.example.net"] } };
     site.lan = { prefix: "2001:db8:8888::/64" };
   }
+  if (tunnel === "dhcpv6-pd") {
+    site.tunnel = { kind: "dhcpv6-pd", wanInterface: "wan0", lans: [{ interface: "eth0", subnetId: 0, rdnss: ["2001:db8::53"], dnssl: ["example.net"] }] };
+    delete site.gateway.lanInterface;
+  }
   if (tunnel === "sit6in4") site.tunnel = { kind: "sit6in4", serverIpv4: "198.51.100.1", clientIpv6: "2001:db8:ffff:200::2/64", routedPrefix: "2001:db8:8888::/48", heUpdate: { tunnelId: "123456", username: "todd" } };
   site.lan ??= {};
   site.radvd = { rdnss: ["2001:db8::53"], dnssl: ["example.net"] };
   site.firewall = { rules: [{ name: "rule", action: "accept", protocol: "tcp", port: 22 }] };
-  site.clients = [{ name: "c1", connection: { lab: "c1" } }];
+  site.clients = [{ name: "c1", lan: "eth0", connection: { lab: "c1" } }];
   site.checks = { pingTarget: "2001:db8:ffff::1", outside: { connection: { lab: "outside" } } };
   const connection = /^(gateway|clients\[\]|checks\.outside)\.connection\.(\w+)/.exec(field);
   if (connection && connection[2] !== "lab") {
@@ -164,14 +173,14 @@ function baseFor(field: string): Record<string, unknown> {
 
 /** Sets the value at a FIELDS path (array elements: the first) and returns its key path as errors print it. */
 function put(site: Record<string, unknown>, field: string, value: unknown): string {
-  const parts = field.replace(/<\w+>/, "").replace(/\[\]/g, ".[0]").split(".");
+  const parts = field.replace(/<[\w-]+>/, "").replace(/\[\]/g, ".[0]").split(".");
   let at: Record<string, unknown> = site;
   parts.forEach((p, i) => {
     const key = p === "[0]" ? 0 : p;
     if (i === parts.length - 1) (at as Record<string | number, unknown>)[key] = value;
     else at = (at as Record<string | number, Record<string, unknown>>)[key];
   });
-  return `ipv6gw:site.${field.replace(/<\w+>/, "").replace(/\[\]/g, "[0]")}`;
+  return `ipv6gw:site.${field.replace(/<[\w-]+>/, "").replace(/\[\]/g, "[0]")}`;
 }
 
 function problemLines(site: unknown): string[] {
@@ -238,6 +247,7 @@ describe("hostile values in the library's own args", () => {
     WireguardTunnel: wireguardTunnelArgsSchema,
     Gw6cTunnel: gw6cTunnelArgsSchema,
     Sit6in4Tunnel: sit6in4TunnelArgsSchema,
+    Dhcpv6PdUplink: dhcpv6PdUplinkArgsSchema,
     Radvd: radvdArgsSchema,
     Ipv6Client: ipv6ClientArgsSchema,
     Checks: checksArgsSchema,

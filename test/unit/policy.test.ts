@@ -136,6 +136,25 @@ describe("policy no-unrestricted-inbound (advisory)", () => {
   it("leaves the presets' own openings alone (RFC 6092 IPsec, the HOWTO's ICMPv6 line)", async () => {
     for (const preset of ["howto", "rfc4890"] as const) expect(of(await analyze(policies, firewall({ preset })), "no-unrestricted-inbound")).toEqual([]);
   });
+
+  it("counts every LAN of a native site as inside: a rule from the second LAN opens nothing, one from the WAN does", async () => {
+    const rules: UserRule[] = [
+      { name: "lan2-printing", action: "accept", protocol: "tcp", port: 631, state: ["new"], inInterface: "eth1" },
+      { name: "wan-web", action: "accept", protocol: "tcp", port: 80, state: ["new"], inInterface: "wan0" },
+    ];
+    const lans = { lanInterface: "eth0", lanInterfaces: ["eth0", "eth1"], dhcpv6ClientInterface: "wan0" };
+    const props = firewallInputs({
+      preset: "rfc4890",
+      icmpv6: false,
+      lanInterface: "eth0",
+      lanInterfaces: lans.lanInterfaces,
+      table: firewallTable({ preset: "rfc4890", icmpv6: false, rules, ...lans }),
+      siteRules: rules.map((r) => r.name),
+    });
+    const a = await analyze(policies, { type: FIREWALL_TYPE, name: "site-firewall", props: props as unknown as Record<string, unknown> });
+    expect(of(a, "no-unrestricted-inbound").map((v) => v.message)).toEqual([expect.stringMatching(/^rule 'wan-web' accepts NEW connections from outside/)]);
+    expect(of(a, "rfc4890-icmpv6")).toEqual([]);
+  });
 });
 
 describe("site invariants (mandatory)", () => {

@@ -176,6 +176,33 @@ describe("SiteProbe provider", () => {
     expect(outs.results.map((r) => r.check)).toEqual(["g1", "c", "g2"]);
   });
 
+  it("gives a probe what an earlier one printed on stdin, waiting for it across boxes", async () => {
+    const events: string[] = [];
+    const { provider, boxes } = sites({
+      gateway: [["check lan", async () => (await new Promise((r) => setImmediate(r)), events.push("gateway printed"), { stdout: "2001:db8:9900::/64\n" })]],
+      c1: [["check holds", (_s, stdin) => (events.push(`c1 read ${JSON.stringify(stdin)}`), { stdout: "2001:db8:9900:0:200:5eff:fe00:5311\n" })]],
+    });
+    const probes = [probe("lan", "gateway"), { ...probe("holds", "c1"), stdinFrom: "lan" }];
+    const { outs } = await provider.create({ connections, probes, triggers: [] });
+    expect(events).toEqual(["gateway printed", 'c1 read "2001:db8:9900::/64\\n"']);
+    expect(outs.results).toEqual([
+      { check: "lan", ok: true, detail: "2001:db8:9900::/64" },
+      { check: "holds", ok: true, detail: "2001:db8:9900:0:200:5eff:fe00:5311" },
+    ]);
+    expect(boxes.c1.calls).toEqual([{ script: "check holds", stdin: "2001:db8:9900::/64\n" }]);
+  });
+
+  it("does not run a probe whose input failed, and says which one", async () => {
+    const { provider, boxes } = sites({ gateway: [["check lan", fail("eth0 holds no delegated /64")], ["check ping", ok]], c1: [] });
+    const probes = [probe("lan", "gateway"), { ...probe("holds", "c1", 90), stdinFrom: "lan" }, probe("ping", "gateway")];
+    const error = await provider.create({ connections, probes, triggers: [] }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toBe('2 site check(s) failed:\n  - lan: eth0 holds no delegated /64\n  - holds: not run: "lan" failed');
+    expect(boxes.c1.calls).toEqual([]);
+  });
+
   it("observes once on refresh: no retries, no waiting, failures recorded without failing", async () => {
     const { provider, boxes, clock } = sites({ gateway: [["check gateway: radvd running", fail("radvd is not running")]] });
     const state = { connections, probes: [probe("gateway: radvd running", "gateway", 30)], triggers: [], passed: true, results: [] };
@@ -203,6 +230,9 @@ describe("SiteProbe provider", () => {
     ["connections not known yet", { connections: UNKNOWN, probes: [probe("a", "gateway")] }, []],
     ["one connection not known yet: its box's name still is", { connections: { ...connections, c1: UNKNOWN }, probes: [probe("b", "c1"), probe("c", "c9")] }, ['probe "c" runs on "c9", which has no connection']],
     ["one probe not known yet, beside one on a box without a connection", { connections, probes: [UNKNOWN, { ...probe("b", "c1"), on: UNKNOWN }, probe("c", "c9")] }, ['probe "c" runs on "c9", which has no connection']],
+    ["a probe reading an earlier one's output", { connections, probes: [probe("a", "gateway"), { ...probe("b", "c1"), stdinFrom: "a" }] }, []],
+    ["a probe reading a later one's output (it could wait forever)", { connections, probes: [{ ...probe("b", "c1"), stdinFrom: "a" }, probe("a", "gateway")] }, ['probe "b" reads the output of "a", which is not an earlier probe']],
+    ["a probe reading one that does not exist", { connections, probes: [{ ...probe("b", "c1"), stdinFrom: "nope" }] }, ['probe "b" reads the output of "nope", which is not an earlier probe']],
   ])("checks %s", async (_what, news, reasons) => {
     const { provider, boxes } = sites({});
     const { failures } = await provider.check({}, { ...news, triggers: [] });

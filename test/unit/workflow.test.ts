@@ -44,9 +44,9 @@ describe("the pull-request preview workflow", () => {
     expect(last.run).toContain("exit 1");
   });
 
-  it("lists site stacks without the lab and the examples", () => {
+  it("lists site stacks without the lab's and the examples", () => {
     const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "ipv6gw-stacks-"));
-    for (const f of ["Pulumi.lab.yaml", "Pulumi.example-gw6c.yaml", "Pulumi.home.yaml", "Pulumi.office.yaml", "README.md"]) fs.writeFileSync(path.join(dir, f), "");
+    for (const f of ["Pulumi.lab.yaml", "Pulumi.lab-native.yaml", "Pulumi.example-gw6c.yaml", "Pulumi.example-native.yaml", "Pulumi.home.yaml", "Pulumi.office.yaml", "README.md"]) fs.writeFileSync(path.join(dir, f), "");
     try {
       expect(siteStacks(dir)).toEqual(["home", "office"]);
     } finally {
