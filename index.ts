@@ -5,12 +5,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigSecrets } from "./components/config-secrets";
 import { Ipv6Site } from "./components/site";
 import { ProgramOptions, loadSiteArgs } from "./components/stack-config";
+import { processStart, traceMark } from "./components/trace";
+
+traceMark("program", "start", {}, processStart());
+traceMark("program", "loaded");
 
 // The CLI runs the program without options; a fleet preview (scripts/fleet.ts) passes its facts cache.
 export = async (options: ProgramOptions = {}) => {
   // First, so the policy pack (policy/) refuses plain-text secrets before anything else registers.
   new ConfigSecrets("stack-config");
   const site = new Ipv6Site("site", await loadSiteArgs(new pulumi.Config("ipv6gw"), options.readFacts));
+  traceMark("program", "constructed");
   return {
     lanPrefix: site.lanPrefix,
     gatewayAddress: site.gatewayAddress,

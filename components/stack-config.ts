@@ -14,6 +14,7 @@ import { closestName, wireguardKeyProblem } from "./net/values";
 import { Problem, problem, under, zodProblems } from "./problems";
 import { Ipv6SiteArgs, TunnelSpec } from "./site";
 import { heUpdateKeyProblem } from "./tunnel/sit6in4-tunnel";
+import { traceMark } from "./trace";
 import { configError } from "./user-error";
 import { LabJson, parseLabJson } from "../lab/lab-json";
 
@@ -128,10 +129,13 @@ export interface ProgramOptions {
 }
 
 async function facts(read: FactsReader, conn: Connection, who: string): Promise<HostFactsData> {
+  const started = Date.now();
   try {
     return await read(conn);
   } catch (e) {
     throw configError(`cannot read the facts of ${who}: ${(e as Error).message}`);
+  } finally {
+    traceMark("program", "facts", { box: who, ms: Date.now() - started });
   }
 }
 

@@ -30,13 +30,16 @@ fi
 # and the dynamic-provider shim that ships in @pulumi/pulumi. Both run from the
 # project named by IPV6GW_ROOT, which scripts/pulumi.sh sets.
 write_plugin_shims() {
-  cat > "$1/pulumi-language-nodejs" <<'SHIM'
+  # Written aside and renamed into place: another command may be running the old shim right now.
+  cat > "$1/.pulumi-language-nodejs.$$" <<'SHIM'
 #!/bin/sh
 : "${IPV6GW_ROOT:?pulumi-language-nodejs (ipv6gw stand-in): run pulumi through npm run pulumi, which sets IPV6GW_ROOT}"
+# The project's own start script runs the host compiled once; older checkouts have none.
+[ -x "$IPV6GW_ROOT/scripts/language-host/start.sh" ] && exec "$IPV6GW_ROOT/scripts/language-host/start.sh" "$@"
 exec node "$IPV6GW_ROOT/node_modules/ts-node/dist/bin.js" --transpile-only --project "$IPV6GW_ROOT/tsconfig.json" \
   "$IPV6GW_ROOT/scripts/language-host/main.ts" "$@"
 SHIM
-  cat > "$1/pulumi-resource-pulumi-nodejs" <<'SHIM'
+  cat > "$1/.pulumi-resource-pulumi-nodejs.$$" <<'SHIM'
 #!/bin/sh
 # A fleet preview (scripts/fleet) serves all its sites from one provider process: hand the CLI its port.
 if [ -n "${IPV6GW_FLEET_PROVIDER_PORT:-}" ]; then echo "$IPV6GW_FLEET_PROVIDER_PORT"; exec sleep 2147483647; fi
@@ -44,7 +47,9 @@ if [ -n "${IPV6GW_FLEET_PROVIDER_PORT:-}" ]; then echo "$IPV6GW_FLEET_PROVIDER_P
 # node itself, not @pulumi/pulumi's wrapper script: when the CLI stops the plugin, the signal reaches node.
 exec node "$IPV6GW_ROOT/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js" "$@"
 SHIM
-  chmod 0755 "$1/pulumi-language-nodejs" "$1/pulumi-resource-pulumi-nodejs"
+  chmod 0755 "$1/.pulumi-language-nodejs.$$" "$1/.pulumi-resource-pulumi-nodejs.$$"
+  mv -f "$1/.pulumi-language-nodejs.$$" "$1/pulumi-language-nodejs"
+  mv -f "$1/.pulumi-resource-pulumi-nodejs.$$" "$1/pulumi-resource-pulumi-nodejs"
 }
 
 # Two commands may start at once (two terminals, CI beside a user): one

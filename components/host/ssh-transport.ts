@@ -11,6 +11,7 @@ import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import * as crypto from "crypto";
 import { Connection, describeConnection, fingerprintOf, hostKeyAlgorithmsFor, keyTypeOf, parseHostKey } from "./connection";
 import { Remote, RunOptions, RunResult, namedError, shq } from "./remote";
+import { processRole, processStart, traceMark } from "../trace";
 
 const MAX_CHANNELS = 8;
 
@@ -101,7 +102,10 @@ interface Pool {
 
 function pool(): Pool {
   const g = globalThis as { __ipv6gwSshPool?: Pool };
-  g.__ipv6gwSshPool ??= { sessions: new Map(), opened: new Map() };
+  if (!g.__ipv6gwSshPool) {
+    g.__ipv6gwSshPool = { sessions: new Map(), opened: new Map() };
+    traceMark(processRole(), "start", {}, processStart());
+  }
   return g.__ipv6gwSshPool;
 }
 
@@ -304,8 +308,10 @@ async function dialWithRetry(endpoint: Endpoint, attempts?: number): Promise<Cli
   const limit = attempts ?? (endpoint.dialErrorLimit < 0 ? Infinity : Math.max(1, endpoint.dialErrorLimit));
   let lastError: unknown;
   for (let attempt = 1; attempt <= limit; attempt++) {
+    const started = Date.now();
     try {
       const client = await dial(endpoint);
+      traceMark(processRole(), "ssh-dial", { where: describeEndpoint(endpoint), ms: Date.now() - started });
       const opened = pool().opened;
       opened.set(describeEndpoint(endpoint), (opened.get(describeEndpoint(endpoint)) ?? 0) + 1);
       return client;

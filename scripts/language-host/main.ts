@@ -14,7 +14,10 @@
 // GetPluginInfo, InstallDependencies and About. Anything else answers
 // UNIMPLEMENTED, which the CLI treats as "not supported".
 //
-// scripts/toolchain.sh puts a shim beside the built CLI that runs this file.
+// Run starts the program from a compiled cache where it can (compiled-program.ts).
+//
+// scripts/toolchain.sh puts a shim beside the built CLI that runs this file
+// (compiled once, by start.sh).
 //
 // Protocol: the CLI starts us with the engine address as the last argument and
 // reads our port from the first line of stdout.
@@ -26,6 +29,8 @@ import * as grpc from "@grpc/grpc-js";
 import * as langproto from "@pulumi/pulumi/proto/language_pb";
 import * as langrpc from "@pulumi/pulumi/proto/language_grpc_pb";
 import * as pluginproto from "@pulumi/pulumi/proto/plugin_pb";
+import { traceMark, processStart } from "../../components/trace";
+import { compiledProgram } from "./compiled-program";
 import { findResourcePackages } from "./packages";
 import { policyPackArguments, policyPackEnvironment, runArguments, runEnvironment } from "./run-args";
 
@@ -56,6 +61,12 @@ function run(engineAddress: string) {
     const options = (info?.getOptions()?.toJavaScript() ?? {}) as Record<string, unknown>;
     const config: Record<string, string> = {};
     req.getConfigMap().forEach((value, key) => (config[key] = value));
+    traceMark("host", "run", { dryRun: req.getDryrun() });
+    const compileStart = Date.now();
+    // From JavaScript compiled once (compiled-program.ts) unless that cannot be exact; then ts-node, as the Go host does.
+    const noCache = (process.env.IPV6GW_NO_COMPILE_CACHE ?? "") !== "" && process.env.IPV6GW_NO_COMPILE_CACHE !== "0";
+    const compiled = noCache ? { skipped: "IPV6GW_NO_COMPILE_CACHE is set" } : compiledProgram({ programDirectory, entryPoint: info?.getEntryPoint() || ".", options });
+    traceMark("host", "compiled", { ms: Date.now() - compileStart, ...("program" in compiled ? { compiled: compiled.program.compiled } : { skipped: compiled.skipped.split("\n")[0] }) });
     const args = runArguments({
       runPath,
       monitor: req.getMonitorAddress(),
@@ -67,14 +78,17 @@ function run(engineAddress: string) {
       pwd: programDirectory,
       dryRun: req.getDryrun(),
       parallel: req.getParallel(),
-      entryPoint: info?.getEntryPoint() || ".",
+      entryPoint: "program" in compiled ? compiled.program.entry : info?.getEntryPoint() || ".",
       programArgs: req.getArgsList(),
-      nodeargs: typeof options.nodeargs === "string" ? options.nodeargs : "",
+      // Compiled: stack traces still name the .ts files, as under ts-node.
+      nodeargs: [typeof options.nodeargs === "string" ? options.nodeargs : "", "program" in compiled ? "--enable-source-maps" : ""].join(" "),
     });
-    const env = {
+    const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...runEnvironment({ config, secretKeys: req.getConfigsecretkeysList(), options }),
     };
+    // Already JavaScript: cmd/run must not register ts-node for it.
+    if ("program" in compiled) delete env.PULUMI_NODEJS_TYPESCRIPT;
     // stdout/stderr go straight to ours: the CLI shows them as the program's output.
     const child = childProcess.spawn(process.execPath, args, { cwd: programDirectory, env, stdio: ["ignore", "inherit", "inherit"] });
     call.on("cancelled", () => child.kill("SIGINT"));
@@ -83,6 +97,7 @@ function run(engineAddress: string) {
       cb(null, response);
     });
     child.on("exit", (code, signal) => {
+      traceMark("host", "program-exit", { code });
       if (code === EXIT_ALREADY_REPORTED) {
         response.setBail(true);
       } else if (code !== 0) {
@@ -175,6 +190,7 @@ function main(argv: string[]): void {
     console.log(`v${hostVersion}`);
     return;
   }
+  traceMark("host", "start", {}, processStart());
   const positional = argv.filter((a) => !a.startsWith("-"));
   const engineAddress = positional[0] ?? "";
 
@@ -195,6 +211,7 @@ function main(argv: string[]): void {
       process.exit(1);
     }
     process.stdout.write(`${port}\n`);
+    traceMark("host", "ready");
   });
 
   // The CLI kills us when it is done; if it dies first we are re-parented, so leave too.
