@@ -31,6 +31,8 @@ function site(change: (s: ReturnType<typeof labNativeSite>) => void = () => unde
 
 const curlFrom = (box: string) => labSh(box, `curl -fsS -m 10 -o /dev/null -w '%{local_ip}' '${OUTSIDE_URL}'`).trim();
 const refusedFromOutside = (address: string) => labSh("outside", `timeout 10 bash -c 'exec 3<>/dev/tcp/${address}/80' 2>&1 || true`);
+/** The first bytes of the SSH banner `to` sends `from` over a new TCP connection, or why there is none. */
+const sshBanner = (from: string, to: string) => labSh(from, `timeout 10 bash -c 'exec 3<>/dev/tcp/${to}/22 && head -c 7 <&3' 2>&1 || true`).trim();
 const lanPrefixesOf = (delegated: string) => [subnet(delegated, 0, 64), subnet(delegated, 1, 64)];
 
 describe("a native site on the lab: DHCPv6-PD from isp, two LANs, renumbering", () => {
@@ -265,6 +267,24 @@ describe("a native site on the lab: DHCPv6-PD from isp, two LANs, renumbering", 
       () => `gw ${JSON.stringify(held("gw", "eth0"))}, c1 ${JSON.stringify(held("c1"))}`,
     );
     expect(curlFrom("c1")).toBe(back);
+  });
+
+  it("forwards NEW connections between the two LANs both ways, on nftables and, one up later, on iptables; outside stays out", () => {
+    const [lan0, lan1] = lanPrefixesOf(loadLab().native!.delegatedPrefix);
+    const c1 = eui64In("c1", lan0);
+    const c3 = eui64In("c3", lan1);
+    const across = () => ({ "c1 -> c3": sshBanner("c1", c3), "c3 -> c1": sshBanner("c3", c1) });
+    const open = { "c1 -> c3": "SSH-2.0", "c3 -> c1": "SSH-2.0" };
+    expect(across()).toEqual(open);
+    stack.setConfig(site((s) => (s.firewall = { ...(s.firewall as object), backend: "iptables" })));
+    const up = stack.up();
+    expect(up.stderr + up.stdout).not.toMatch(/error:/);
+    expect(up.status).toBe(0);
+    expect(labSh("gw", "nft list table ip6 ipv6gw >/dev/null 2>&1 && echo present || echo gone").trim()).toBe("gone");
+    expect(labSh("gw", "ip6tables -S ipv6gw-forward >/dev/null 2>&1 && echo present || echo gone").trim()).toBe("present");
+    expect(across()).toEqual(open);
+    expect(refusedFromOutside(c1)).toContain("Permission denied");
+    expect(refusedFromOutside(c3)).toContain("Permission denied");
   });
 
   it("gives the gateway back on destroy: no dhcpcd or radvd of ours, nothing on the LANs, none of our files", () => {
