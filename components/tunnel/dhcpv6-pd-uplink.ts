@@ -15,6 +15,7 @@
 // and systemd-networkd cannot announce an old prefix as deprecated (systemd
 // #29651). An explicit entry with lifetimes 0 works with every host.
 
+import * as path from "path";
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -185,7 +186,8 @@ function buildDhcpv6PdUplink(parent: pulumi.ComponentResource, name: string, a: 
       create: `mkdir -p ${PD_STATE_DIR} ${PD_RUN_DIR}`,
       present: `test -d ${PD_STATE_DIR}`,
       // dhcpcd's own lease and DUID (/var/lib/dhcpcd) go with its package, when we installed it.
-      delete: `rm -rf ${PD_STATE_DIR} ${PD_RUN_DIR}/radvd.conf ${PD_RUN_DIR}/radvd.pid ${PD_RUN_DIR}/pd-hook.lock\nrmdir ${PD_RUN_DIR} /var/lib/ipv6gw 2>/dev/null || true`,
+      // The hook's directory too: the hook (a file of ours in it) is deleted before this.
+      delete: `rm -rf ${PD_STATE_DIR} ${PD_RUN_DIR}/radvd.conf ${PD_RUN_DIR}/radvd.pid ${PD_RUN_DIR}/pd-hook.lock\nrmdir ${PD_RUN_DIR} /var/lib/ipv6gw ${path.posix.dirname(PD_HOOK_PATH)} 2>/dev/null || true`,
     },
     childOf(parent, opts, packages),
   );

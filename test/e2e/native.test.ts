@@ -108,7 +108,8 @@ describe("a native site on the lab: DHCPv6-PD from isp, two LANs, renumbering", 
       expect(preview.status).toBe(0);
       expect(preview.stdout).toContain("ipv6gw:tunnel:Dhcpv6PdUplink");
       expect(preview.stdout).toContain("ipv6gw:tunnel:DelegatedPrefix");
-      expect(preview.stdout).toContain("rfc4890 without its anti-spoofing rules (BCP 38)");
+      // With --diff the CLI prints warnings on stderr.
+      expect(preview.stdout + preview.stderr).toContain("rfc4890 without its anti-spoofing rules (BCP 38)");
     } finally {
       ex.dispose();
     }

@@ -163,7 +163,10 @@ async function startInClient(label: string, overrides: Record<string, string> = 
   fs.writeFileSync(conf, scratchConf(dir, overrides), { mode: 0o600 });
   const log = path.join(dir, "gw6c.log");
   const r = scratch.inClient([bin, "-f", conf], { cwd: dir, timeoutMs: 30_000 });
-  const pid = Number(/in the background \(pid (\d+)\)/.exec(readIf(log))?.[1] ?? 0);
+  // The parent exits as it forks; the child logs its pid a moment later.
+  const logged = () => Number(/in the background \(pid (\d+)\)/.exec(readIf(log))?.[1] ?? 0);
+  for (let i = 0; r.status === 0 && !logged() && i < 100; i++) await new Promise((done) => setTimeout(done, 50));
+  const pid = logged();
   if (pid) {
     pids.add(pid);
     scratch.track(pid, bin);

@@ -88,7 +88,9 @@ END {
     } else if (was[k] == "current" && !event) {
       # Only dhcpcd withdraws a /64: a render between its events (at boot before the lease is back,
       # the timer) leaves one the LAN no longer holds out of the RAs, the addresses of its hosts untouched.
-      if (until[k] > now) printf "%s %s %d current\n", f[1], f[2], until[k] > state
+      # Its record stays, however late, so that the next dhcpcd event (an expiry a moment after the kernel
+      # dropped the address, or a new prefix) still withdraws it.
+      printf "%s %s %d current\n", f[1], f[2], until[k] > state
       continue
     } else {
       kind = "stale"
