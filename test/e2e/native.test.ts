@@ -8,6 +8,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { labSh, loadLab } from "../../lab/client";
 import { subnet } from "../../components/net/ipv6";
+import { REFRESH_SECONDS } from "../../components/render/pd-hook";
 import { TestStack, siteConfig } from "../pulumi-stack";
 import { eui64In, held, heldIn, labCli, labNativeSite, renumbered, sleep, waitFor } from "../native-lab";
 
@@ -238,7 +239,8 @@ describe("a native site on the lab: DHCPv6-PD from isp, two LANs, renumbering", 
     expect(curlFrom("c1")).toBe(eui64In("c1", lan0));
     // The lease runs out (valid 120 s from the last renewal): dhcpcd takes the /64 off the LAN.
     await waitFor("the gateway to lose the delegated /64", () => (heldIn("gw", lan0, "eth0") ? undefined : true), 150_000 - (Date.now() - stopped), 1000);
-    // dhcpcd's expiry event has the hook withdraw it: an RA (solicited here) carries it with lifetimes 0, and router lifetime 0.
+    // dhcpcd's expiry event, or the hook's timer (every REFRESH_SECONDS) once the lease has run out, has
+    // the hook withdraw it: an RA (solicited here) carries it with lifetimes 0, and router lifetime 0.
     const withdrawn = new RegExp(`Prefix\\s*:\\s*${lan0.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\\s\\S]*?Valid time\\s*:\\s*0 \\(0x00000000\\)[\\s\\S]*?Pref\\. time\\s*:\\s*0 \\(0x00000000\\)`);
     const ra = await waitFor(
       "an RA withdrawing the prefix",
@@ -246,9 +248,9 @@ describe("a native site on the lab: DHCPv6-PD from isp, two LANs, renumbering", 
         const r = labSh("c1", "rdisc6 -1 -w 3000 eth0 || true");
         return withdrawn.test(r) ? r : undefined;
       },
-      20_000,
+      (REFRESH_SECONDS + 30) * 1000,
       1000,
-      () => labSh("gw", "cat /run/ipv6gw/radvd.conf; journalctl -u ipv6gw-dhcpcd -o cat --no-pager | grep -E 'pd-hook|expire|rebind' | tail -n 6"),
+      () => labSh("gw", "cat /run/ipv6gw/radvd.conf; journalctl -u ipv6gw-dhcpcd -u ipv6gw-pd-refresh -o cat --no-pager | grep -E 'pd-hook|expire|rebind' | tail -n 6"),
     );
     expect(ra).toMatch(/Router lifetime\s*:\s*0 \(0x0+\) seconds/);
     expect(heldIn("c1", lan0)).toBeUndefined();

@@ -85,11 +85,10 @@ END {
     if (k in current) {
       kind = "current"
       printf "%s %s %s current %s\n", f[1], key[k], f[2], current[k] > records
-    } else if (was[k] == "current" && !event) {
-      # Only dhcpcd withdraws a /64: a render between its events (at boot before the lease is back,
-      # the timer) leaves one the LAN no longer holds out of the RAs, the addresses of its hosts untouched.
-      # Its record stays, however late, so that the next dhcpcd event (an expiry a moment after the kernel
-      # dropped the address, or a new prefix) still withdraws it.
+    } else if (was[k] == "current" && !event && until[k] > now) {
+      # While its lease lasts only dhcpcd withdraws a /64: a render between its events (at boot before
+      # the lease is back, the timer) leaves one the LAN no longer holds out of the RAs, the addresses
+      # of its hosts untouched. Once the lease has run out, any render withdraws it (dhcpcd may be late).
       printf "%s %s %d current\n", f[1], f[2], until[k] > state
       continue
     } else {
