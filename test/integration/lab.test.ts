@@ -183,6 +183,14 @@ describe("links and services", () => {
 });
 
 describe("a blank site", () => {
+  // Test files share the lab in an order jest picks (by size on a clean
+  // clone), and an e2e site leaves what a real one would (SLAAC addresses
+  // live on for hours, a simulated Docker's chains): start from fresh boxes.
+  beforeAll(() => {
+    const r = runLabCli(["reset"], { timeoutMs: 120_000 });
+    if (r.code !== 0) throw new Error(`lab reset failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }, 180_000);
+
   it("gw: no radvd, forwarding off, no ip6tables rules, no global IPv6 on eth0", () => {
     expect(labExec("gw", ["pgrep", "-x", "radvd"]).code).toBe(1);
     expect(labSh("gw", "sysctl -n net.ipv6.conf.all.forwarding net.ipv4.ip_forward").trim().split("\n")).toEqual(["0", "0"]);
