@@ -2,8 +2,8 @@
 // the lab can host the real thing: packages from the local repo, a WireGuard
 // tunnel from gw to isp (wireguard-go), forwarding, radvd on the LAN; then
 // c1 autoconfigures its EUI-64 address and fetches a page from outside.
-// The steps depend on each other and run in order; the lab is reset at the
-// end so later tests find it blank.
+// The steps depend on each other and run in order, on boxes reset first
+// (test files share the lab in an order jest picks) and again at the end.
 import { labExec, labSh, LabJson, loadLab, runLabCli } from "../../lab/client";
 import { slaacAddressFor } from "../../lab/topology";
 
@@ -12,15 +12,18 @@ jest.setTimeout(180_000);
 let lab: LabJson;
 let c1Address: string;
 
+function reset(when: string): void {
+  const r = runLabCli(["reset"], { viaNpm: true });
+  if (r.code !== 0) throw new Error(`lab reset ${when} the by-hand gateway failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+}
+
 beforeAll(() => {
+  reset("before");
   lab = loadLab();
   c1Address = slaacAddressFor(lab.wireguard.lanPrefix, lab.boxes.c1!.interfaces.eth0.mac);
 });
 
-afterAll(() => {
-  const r = runLabCli(["reset"], { viaNpm: true });
-  if (r.code !== 0) throw new Error(`lab reset after the by-hand gateway failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-});
+afterAll(() => reset("after"));
 
 async function waitFor(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
