@@ -81,6 +81,12 @@ export function runLabCli(args: readonly string[], opts: { viaNpm?: boolean; tim
   return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Runs a lab verb that must succeed (a test's or the bench's setup); throws with its output otherwise. */
+export function labCli(args: readonly string[], opts: { viaNpm?: boolean } = {}): void {
+  const r = runLabCli(args, { viaNpm: opts.viaNpm, timeoutMs: 300_000 });
+  if (r.code !== 0) throw new Error(`lab ${args.join(" ")} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+}
+
 /**
  * Reboots one box as `npm run lab -- restart <box> [--hard]` does, in this
  * process, so the caller's own timers (a probe loop) keep running meanwhile.

@@ -2,7 +2,7 @@
 // native site's end-to-end tests and the renumbering benchmark: each
 // interface's global addresses with their lifetimes, each client's EUI-64
 // address in a /64, and waiting for a condition with a deadline.
-import { labSh, loadLab, runLabCli } from "../lab/client";
+import { labSh, loadLab } from "../lab/client";
 import { slaacAddress } from "../components/net/eui64";
 import { canonicalIpv6, prefixContains } from "../components/net/ipv6";
 import { parse } from "yaml";
@@ -52,11 +52,6 @@ export async function waitFor<T>(what: string, probe: () => T | undefined, timeo
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last() ? `; last seen: ${last()}` : ""}`);
     await sleep(everyMs);
   }
-}
-
-export function labCli(args: readonly string[]): void {
-  const r = runLabCli(args, { timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`lab ${args.join(" ")} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
 }
 
 /** The lab's native site (stacks/Pulumi.lab-native.yaml), as a fresh object to change. */

@@ -5,7 +5,7 @@
 // DOCKER-USER-like chain, an f2b-like chain) surviving apply, rollback, a
 // reboot (lab restart) and destroy, and a switch of backends in one `up` that a probe from outside
 // never gets through.
-import { labSh, runLabCli } from "../../lab/client";
+import { labCli, labSh, runLabCli } from "../../lab/client";
 import { SiteConfig, TestStack, labSite, labSiteStack, propertyLineDiff, siteConfig } from "../pulumi-stack";
 import { C1, expectedFor, installProbeTools, runProbes } from "./verdicts";
 
@@ -108,8 +108,7 @@ describe("the firewall on both backends, on the lab", () => {
   let stack: TestStack;
 
   beforeAll(() => {
-    const reset = runLabCli(["reset"], { timeoutMs: 120_000 });
-    if (reset.code !== 0) throw new Error(`lab reset failed:\n${reset.stdout}\n${reset.stderr}`);
+    labCli(["reset"]);
     installProbeTools();
     stack = labSiteStack("e2e-backends", site("nftables", "howto"));
     mustUp(stack);

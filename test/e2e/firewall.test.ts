@@ -1,7 +1,7 @@
 // Firewall changes a reviewer can read and a box survives: rule-level
 // previews, drift against the live box, kernel validation at preview, and
 // rollback when a change would lock the management connection out.
-import { labSh, runLabCli } from "../../lab/client";
+import { labCli, labSh } from "../../lab/client";
 import { SiteConfig, TestStack, labSite, labSiteStack, propertyLineDiff, siteConfig } from "../pulumi-stack";
 
 jest.setTimeout(600_000);
@@ -19,8 +19,7 @@ describe("firewall changes on the lab", () => {
   let stack: TestStack;
 
   beforeAll(() => {
-    const reset = runLabCli(["reset"], { timeoutMs: 120_000 });
-    if (reset.code !== 0) throw new Error(`lab reset failed:\n${reset.stdout}\n${reset.stderr}`);
+    labCli(["reset"]);
     stack = labSiteStack("e2e-firewall");
     const up = stack.up();
     if (up.status !== 0) throw new Error(`the lab site did not converge:\n${up.stdout}\n${up.stderr}`);

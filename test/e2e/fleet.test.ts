@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loadLab, runLabCli } from "../../lab/client";
+import { labCli, loadLab } from "../../lab/client";
 import type { SiteResult } from "../../scripts/fleet/site-result";
 import type { FleetRun } from "../../scripts/fleet/summary";
 import { ROOT } from "../../scripts/pulumi-run";
@@ -32,8 +32,7 @@ describe("a fleet preview of several sites on the lab", () => {
   let down: TestStack;
 
   beforeAll(() => {
-    const reset = runLabCli(["reset"], { timeoutMs: 120_000 });
-    if (reset.code !== 0) throw new Error(`lab reset failed:\n${reset.stdout}\n${reset.stderr}`);
+    labCli(["reset"]);
     base = new TestStack("e2e-fleet-home", siteConfig(labSite()), ".", "stacks", backend);
     stacks.push(base);
     const up = base.up();

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { LabJson, labSh, loadLab, runLabCli } from "../../lab/client";
+import { labCli, LabJson, labSh, loadLab } from "../../lab/client";
 import { slaacAddress } from "../../components/net/eui64";
 import { canonicalPrefix, expandAddress } from "../../components/net/ipv6";
 import { ROOT } from "../../scripts/pulumi-run";
@@ -25,11 +25,6 @@ jest.setTimeout(900_000);
 const DIR = "/usr/local/gw6c";
 const gw = (script: string) => labSh("gw", script);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function lab(args: readonly string[]): void {
-  const r = runLabCli(args, { timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`lab ${args.join(" ")} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-}
 
 /** The example stack's gw6c site with the lab's boxes, broker and the stand-in's tarball. */
 function exampleOnLab(labJson: LabJson, tarball: string, hostType: "router" | "host" = "router"): Record<string, unknown> {
@@ -71,7 +66,7 @@ describe("gw6c in router mode against the lab's TSP broker (the gw6c stand-in, n
   const addressOf = (mac: string) => slaacAddress(prefix, mac);
 
   beforeAll(() => {
-    lab(["reset"]);
+    labCli(["reset"]);
     labJson = loadLab();
     prefix = labJson.tsp.userPrefix;
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ipv6gw-gw6c-"));
@@ -157,8 +152,8 @@ describe("gw6c behind NAT (v6udpv4 through natbox, keepalives holding the mappin
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it("converges behind NAT: the broker sees natbox's address, the clients reach outside", () => {
-    lab(["down"]);
-    lab(["up", "--scenario", "nat"]);
+    labCli(["down"]);
+    labCli(["up", "--scenario", "nat"]);
     const labJson = loadLab();
     const stack = new TestStack("e2e-gw6c-nat", siteConfig(exampleOnLab(labJson, tarball)));
     try {
@@ -169,13 +164,13 @@ describe("gw6c behind NAT (v6udpv4 through natbox, keepalives holding the mappin
       expect(labSh("isp", `cat ${labJson.tsp.sessionsFile}`)).toContain("198.51.100.3");
     } finally {
       stack.dispose();
-      lab(["down"]);
-      lab(["up", "--scenario", "direct"]);
+      labCli(["down"]);
+      labCli(["up", "--scenario", "direct"]);
     }
   });
 
   it("still works in host mode: the gateway gets its own address over the tunnel and reaches outside", () => {
-    lab(["reset"]);
+    labCli(["reset"]);
     const labJson = loadLab();
     const site = exampleOnLab(labJson, tarball, "host");
     // Host mode brings no prefix for a LAN: the gateway alone.

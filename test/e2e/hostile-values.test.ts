@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { labBox, labSh, loadLab, runLabCli } from "../../lab/client";
+import { labBox, labCli, labSh, loadLab } from "../../lab/client";
 import { ROOT } from "../../scripts/pulumi-run";
 import { MARKER_PREFIX } from "../fixtures/hostile-values";
 import { packGw6cStandin } from "../fixtures/gw6c-standin";
@@ -29,8 +29,7 @@ describe("hostile values refused at preview, before anything reaches a box", () 
   let stack: TestStack;
 
   beforeAll(() => {
-    const reset = runLabCli(["reset"], { timeoutMs: 120_000 });
-    if (reset.code !== 0) throw new Error(`lab reset failed:\n${reset.stdout}\n${reset.stderr}`);
+    labCli(["reset"]);
     stack = new TestStack("e2e-hostile", siteConfig(labSite()));
   });
   afterAll(() => stack?.dispose());
@@ -68,8 +67,7 @@ describe("free text that is accepted travels as data", () => {
   const password = `p$(touch ${MARKER_PREFIX}-pw)';"\`touch ${MARKER_PREFIX}-tick\`|&<>`;
 
   beforeAll(() => {
-    const reset = runLabCli(["reset"], { timeoutMs: 120_000 });
-    if (reset.code !== 0) throw new Error(`lab reset failed:\n${reset.stdout}\n${reset.stderr}`);
+    labCli(["reset"]);
     const lab = loadLab();
     // Paths on this machine with shell syntax in them: the tarball and the private key.
     // The markers' slashes make nested directories; the whole path still reads as the command.

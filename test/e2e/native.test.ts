@@ -6,11 +6,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { labSh, loadLab } from "../../lab/client";
+import { labCli, labSh, loadLab } from "../../lab/client";
 import { subnet } from "../../components/net/ipv6";
 import { REFRESH_SECONDS } from "../../components/render/pd-hook";
 import { TestStack, siteConfig } from "../pulumi-stack";
-import { eui64In, held, heldIn, labCli, labNativeSite, renumbered, sleep, waitFor } from "../native-lab";
+import { eui64In, held, heldIn, labNativeSite, renumbered, sleep, waitFor } from "../native-lab";
 
 jest.setTimeout(900_000);
 

@@ -4,15 +4,10 @@
 // enabling its service loads /etc/nftables.conf at boot, which begins with
 // `flush ruleset` and so would wipe the firewall whenever it starts, restarts
 // or reloads, whichever backend holds it.
-import { labSh, runLabCli } from "../../lab/client";
+import { labCli, labSh } from "../../lab/client";
 import { TestStack, labSiteStack } from "../pulumi-stack";
 
 jest.setTimeout(600_000);
-
-function resetLab(): void {
-  const r = runLabCli(["reset"], { timeoutMs: 120_000 });
-  if (r.code !== 0) throw new Error(`lab reset failed:\n${r.stdout}\n${r.stderr}`);
-}
 
 /** What the stack would change on gw: its rules, forwarding, and our files. */
 function gwState(): string {
@@ -23,7 +18,7 @@ describe("preflight on the lab's gateway", () => {
   let stack: TestStack;
 
   beforeAll(() => {
-    resetLab();
+    labCli(["reset"]);
     stack = labSiteStack("e2e-preflight");
     labSh("gw", "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables >/dev/null && systemctl enable --quiet nftables");
   });
@@ -32,7 +27,7 @@ describe("preflight on the lab's gateway", () => {
     try {
       stack?.dispose();
     } finally {
-      resetLab();
+      labCli(["reset"]);
     }
   });
 

@@ -4,7 +4,7 @@
 // and the LAN address come back by themselves, the checks passing. Then a
 // power loss in the middle of a firewall apply: the box comes back with a
 // whole ruleset of ours, old or new, never none, and the next up converges.
-import { labSh, restartBox, runLabCli, startProbes } from "../../lab/client";
+import { labCli, labSh, restartBox, startProbes } from "../../lab/client";
 import { TestStack, labSite, labSiteStack, siteConfig } from "../pulumi-stack";
 
 jest.setTimeout(900_000);
@@ -42,8 +42,7 @@ describe("the converged gateway, rebooted", () => {
   let stack: TestStack;
 
   beforeAll(() => {
-    const reset = runLabCli(["reset"], { timeoutMs: 120_000 });
-    if (reset.code !== 0) throw new Error(`lab reset failed:\n${reset.stdout}\n${reset.stderr}`);
+    labCli(["reset"]);
     stack = labSiteStack("e2e-reboot");
     const up = stack.up();
     if (up.status !== 0) throw new Error(`pulumi up failed:\n${up.stdout}\n${up.stderr}`);

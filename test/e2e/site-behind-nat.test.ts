@@ -3,24 +3,19 @@
 // over UDP, kept open by keepalives, reaches isp through it. The lab site's
 // config converges unchanged; only the scenario differs. The lab is put back
 // into the direct scenario afterwards, for the suites that follow.
-import { labSh, runLabCli } from "../../lab/client";
+import { labCli, labSh } from "../../lab/client";
 import { TestStack, labSiteStack } from "../pulumi-stack";
 
 jest.setTimeout(600_000);
 
 const C1 = "2001:db8:8888:0:200:5eff:fe00:5311";
 
-function lab(args: readonly string[]): void {
-  const r = runLabCli(args, { timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`lab ${args.join(" ")} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-}
-
 describe("the lab site behind NAT", () => {
   let stack: TestStack | undefined;
 
   beforeAll(() => {
-    lab(["down"]);
-    lab(["up", "--scenario", "nat"]);
+    labCli(["down"]);
+    labCli(["up", "--scenario", "nat"]);
     stack = labSiteStack("e2e-nat");
   });
 
@@ -28,8 +23,8 @@ describe("the lab site behind NAT", () => {
     try {
       stack?.dispose();
     } finally {
-      lab(["down"]);
-      lab(["up", "--scenario", "direct"]);
+      labCli(["down"]);
+      labCli(["up", "--scenario", "direct"]);
     }
   });
 

@@ -2,7 +2,7 @@
 // firewalled IPv6 site with one `pulumi up`; a second changes nothing; a lab
 // booted blank again under the old state converges again; destroy gives the
 // gateway back as it was.
-import { labSh, runLabCli } from "../../lab/client";
+import { labCli, labSh } from "../../lab/client";
 import { TestStack, labSiteStack } from "../pulumi-stack";
 
 jest.setTimeout(600_000);
@@ -26,16 +26,11 @@ const HOWTO_RULES = [
   "-A IPV6-INPUT -j REJECT --reject-with icmp6-adm-prohibited",
 ];
 
-function resetLab(): void {
-  const r = runLabCli(["reset"], { timeoutMs: 120_000 });
-  if (r.code !== 0) throw new Error(`lab reset failed:\n${r.stdout}\n${r.stderr}`);
-}
-
 describe("the lab site, end to end", () => {
   let stack: TestStack;
 
   beforeAll(() => {
-    resetLab();
+    labCli(["reset"]);
     stack = labSiteStack("e2e-site");
   });
   afterAll(() => stack?.dispose());
@@ -78,7 +73,7 @@ describe("the lab site, end to end", () => {
   });
 
   it("converges again when the lab was booted blank under the old state", () => {
-    resetLab();
+    labCli(["reset"]);
     expect(labSh("gw", "cat /proc/sys/net/ipv6/conf/all/forwarding").trim()).toBe("0");
     const up = stack.up(["--refresh"]);
     expect(up.status).toBe(0);

@@ -4,7 +4,7 @@
 // c1 autoconfigures its EUI-64 address and fetches a page from outside.
 // The steps depend on each other and run in order, on boxes reset first
 // (test files share the lab in an order jest picks) and again at the end.
-import { labExec, labSh, LabJson, loadLab, runLabCli } from "../../lab/client";
+import { labCli, labExec, LabJson, labSh, loadLab } from "../../lab/client";
 import { slaacAddressFor } from "../../lab/topology";
 
 jest.setTimeout(180_000);
@@ -12,18 +12,13 @@ jest.setTimeout(180_000);
 let lab: LabJson;
 let c1Address: string;
 
-function reset(when: string): void {
-  const r = runLabCli(["reset"], { viaNpm: true });
-  if (r.code !== 0) throw new Error(`lab reset ${when} the by-hand gateway failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-}
-
 beforeAll(() => {
-  reset("before");
+  labCli(["reset"], { viaNpm: true });
   lab = loadLab();
   c1Address = slaacAddressFor(lab.wireguard.lanPrefix, lab.boxes.c1!.interfaces.eth0.mac);
 });
 
-afterAll(() => reset("after"));
+afterAll(() => labCli(["reset"], { viaNpm: true }));
 
 async function waitFor(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -7,7 +7,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { boxCgroupDirs, existingBoxCgroups, hostCgroupParents } from "../../lab/cgroups";
-import { labBox, labExec, labSh, labSshCommand, LabJson, loadLab, runLabCli } from "../../lab/client";
+import { labBox, labCli, labExec, LabJson, labSh, labSshCommand, loadLab, runLabCli } from "../../lab/client";
 import { labPaths } from "../../lab/paths";
 
 jest.setTimeout(120_000);
@@ -187,8 +187,7 @@ describe("a blank site", () => {
   // clone), and an e2e site leaves what a real one would (SLAAC addresses
   // live on for hours, a simulated Docker's chains): start from fresh boxes.
   beforeAll(() => {
-    const r = runLabCli(["reset"], { timeoutMs: 120_000 });
-    if (r.code !== 0) throw new Error(`lab reset failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+    labCli(["reset"]);
   }, 180_000);
 
   it("gw: no radvd, forwarding off, no ip6tables rules, no global IPv6 on eth0", () => {

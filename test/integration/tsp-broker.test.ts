@@ -12,7 +12,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { labExec, labSh, LabJson, loadLab, runLabCli } from "../../lab/client";
+import { labCli, labExec, LabJson, labSh, loadLab } from "../../lab/client";
 import { packGw6cStandin } from "../fixtures/gw6c-standin";
 
 jest.setTimeout(300_000);
@@ -23,11 +23,6 @@ const ANONYMOUS_GW = "2001:db8:ffff:200::100:2"; // the first anonymous slot (25
 
 let lab: LabJson;
 const daemons: number[] = [];
-
-function lab_(args: readonly string[]): void {
-  const r = runLabCli(args, { timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`lab ${args.join(" ")} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -113,7 +108,7 @@ function stopAll(): void {
 
 describe("the lab's TSP broker, used by the gw6c stand-in from gw", () => {
   beforeAll(() => {
-    lab_(["reset"]);
+    labCli(["reset"]);
     lab = loadLab();
     prepareGw();
   }, 600_000);
@@ -122,7 +117,7 @@ describe("the lab's TSP broker, used by the gw6c stand-in from gw", () => {
     try {
       stopAll();
     } finally {
-      lab_(["reset"]);
+      labCli(["reset"]);
     }
   }, 300_000);
 
@@ -245,8 +240,8 @@ describe("the lab's TSP broker, used by the gw6c stand-in from gw", () => {
 
 describe("the lab's TSP broker behind NAT (scenario nat)", () => {
   beforeAll(() => {
-    lab_(["down"]);
-    lab_(["up", "--scenario", "nat"]);
+    labCli(["down"]);
+    labCli(["up", "--scenario", "nat"]);
     lab = loadLab();
     prepareGw();
   }, 600_000);
@@ -255,8 +250,8 @@ describe("the lab's TSP broker behind NAT (scenario nat)", () => {
     try {
       stopAll();
     } finally {
-      lab_(["down"]);
-      lab_(["up", "--scenario", "direct"]);
+      labCli(["down"]);
+      labCli(["up", "--scenario", "direct"]);
     }
   }, 300_000);
 
