@@ -18,6 +18,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { traceMark } from "../trace";
 
 /** Our package's name (package.json), by which a consumer's program finds the library in its node_modules. */
 export const PACKAGE_NAME = "ipv6gw";
@@ -54,9 +55,20 @@ export function providerReference(
   const shim: Partial<Record<Method, (...args: unknown[]) => Promise<unknown>>> = {};
   for (const method of METHODS) {
     if (typeof providerClass.prototype[method] !== "function") continue;
-    shim[method] = (...args: unknown[]) => loadReferencedProvider(ref).then((p) => (p[method] as (...a: unknown[]) => Promise<unknown>)(...args));
+    shim[method] = (...args: unknown[]) => callReferencedProvider(ref, method, args);
   }
   return shim as pulumi.dynamic.ResourceProvider;
+}
+
+/** One call of the referenced provider's `method`, timed for the bench (trace.ts; nothing when not tracing). */
+async function callReferencedProvider(ref: ProviderReference, method: Method, args: unknown[]): Promise<unknown> {
+  const provider = await loadReferencedProvider(ref);
+  const started = Date.now();
+  try {
+    return await (provider[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+  } finally {
+    traceMark("provider", "call", { provider: ref.export, method, ms: Date.now() - started });
+  }
 }
 
 /**
@@ -74,6 +86,7 @@ export async function loadReferencedProvider(ref: ProviderReference): Promise<pu
   const key = `${ref.package}/${ref.module}#${ref.export}`;
   const cached = loaded.get(key);
   if (cached) return cached;
+  const started = Date.now();
 
   const fix =
     `The engine runs a stored resource's provider from the ${ref.package} library the program uses. ` +
@@ -123,5 +136,6 @@ export async function loadReferencedProvider(ref: ProviderReference): Promise<pu
   }
   if (!provider) throw new Error(`cannot load the provider ${ref.export}: ${file} exports no ${ref.export} with a static instance. ${fix}`);
   loaded.set(key, provider);
+  traceMark("provider", "load", { provider: ref.export, from: file.includes(`${nodePath.sep}.pulumi${nodePath.sep}`) ? "compiled" : "source", ms: Date.now() - started });
   return provider;
 }

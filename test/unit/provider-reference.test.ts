@@ -46,13 +46,13 @@ async function stored(provider: pulumi.dynamic.ResourceProvider): Promise<string
 }
 
 /** Evaluates stored providers as the engine's dynamic-provider process does, in a fresh node in `cwd`; prints what `script` returns. */
-function inEngineProcess(cwd: string, texts: readonly string[], script: string): unknown {
+function inEngineProcess(cwd: string, texts: readonly string[], script: string, env: NodeJS.ProcessEnv = {}): unknown {
   const program = `
     const load = require(${JSON.stringify(require.resolve("require-from-string", { paths: [ROOT] }))});
     const providers = JSON.parse(process.argv[1]).map((t) => load(t).handler());
     (async () => { ${script} })().then((r) => process.stdout.write(JSON.stringify(r)), (e) => process.stdout.write(JSON.stringify({ error: e.message })));
   `;
-  const r = spawnSync(process.execPath, ["-e", program, JSON.stringify(texts)], { cwd, encoding: "utf8", env: { PATH: process.env.PATH } });
+  const r = spawnSync(process.execPath, ["-e", program, JSON.stringify(texts)], { cwd, encoding: "utf8", env: { PATH: process.env.PATH, ...env } });
   if (r.status !== 0) throw new Error(`the engine-style process failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -138,10 +138,24 @@ describe("provider references", () => {
         }
       }
       const text = await stored(providerReference(path.join(ROOT, "components", "fake", "thing.ts"), FakeProvider));
-      const from = () => inEngineProcess(lib, [text], `return [(await providers[0].check({}, {})).failures[0].reason, !!require.extensions[".ts"]];`);
-      expect(from()).toEqual(["compiled", false]);
+      const trace = path.join(lib, "trace.jsonl");
+      const from = () => {
+        fs.rmSync(trace, { force: true });
+        const result = inEngineProcess(lib, [text], `return [(await providers[0].check({}, {})).failures[0].reason, !!require.extensions[".ts"]];`, { IPV6GW_TRACE: trace });
+        const marks = fs.readFileSync(trace, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+        return { result, marks };
+      };
+      const compiled = from();
+      expect(compiled.result).toEqual(["compiled", false]);
+      // The bench's account of where the time goes: the load and each call, timed.
+      expect(compiled.marks).toEqual([
+        expect.objectContaining({ proc: "provider", event: "load", provider: "FakeProvider", from: "compiled", ms: expect.any(Number) }),
+        expect.objectContaining({ proc: "provider", event: "call", provider: "FakeProvider", method: "check", ms: expect.any(Number) }),
+      ]);
       fs.appendFileSync(source, "// changed\n");
-      expect(from()).toEqual(["source", true]);
+      const source2 = from();
+      expect(source2.result).toEqual(["source", true]);
+      expect(source2.marks[0]).toMatchObject({ event: "load", from: "source" });
     } finally {
       fs.rmSync(lib, { recursive: true, force: true });
     }
