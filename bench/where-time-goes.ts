@@ -1,6 +1,6 @@
 // Where a pulumi command's time goes, from the marks its processes leave
 // when IPV6GW_TRACE names a file (components/trace.ts): per phase (an `up` is
-// a preview, then the update), when the program started, loaded, read each
+// a preview, then the update; `up --refresh` reads every box first), when the program started, loaded, read each
 // box's facts and finished registering; how long the provider took to load
 // its classes; which provider calls took the time; the SSH connections
 // dialled. So whoever adds a resource or a round trip sees what it costs.
@@ -84,6 +84,9 @@ export function whereTimeGoes(marks: readonly Mark[], t0: number, top = 6): stri
   const runs = marks.filter((m) => m.proc === "host" && m.event === "run");
   if (runs.length === 0) return ["no trace marks from a language host (was IPV6GW_TRACE passed to the command?)"];
   const lines: string[] = [];
+  // Before the program runs: a refresh's reads (up --refresh), which need no program.
+  const before = marks.filter((m) => m.t < runs[0].t && !(m.proc === "host" && m.event !== "run"));
+  if (before.some((m) => m.proc === "provider" && m.event === "call")) lines.push(...phaseLines("refresh, before the program", before, t0, top));
   runs.forEach((run, i) => {
     const end = runs[i + 1]?.t ?? Infinity;
     const inPhase = marks.filter((m) => m.t >= run.t && m.t < end);

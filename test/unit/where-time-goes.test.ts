@@ -43,6 +43,25 @@ describe("where the time goes", () => {
     ]);
   });
 
+  it("accounts for a refresh's reads, made before the program runs", () => {
+    const refresh = [
+      mark(0.5, "provider", "load", { provider: "SysctlProvider", from: "source", ms: 700 }),
+      mark(1.0, "provider", "call", { provider: "SysctlProvider", method: "read", ms: 200 }),
+      mark(1.2, "provider", "ssh-dial", { ms: 100 }),
+      mark(2.0, "host", "run", { dryRun: false }),
+      mark(2.5, "provider", "call", { provider: "SysctlProvider", method: "diff", ms: 1 }),
+    ].join("\n");
+    expect(whereTimeGoes(parseTrace(refresh), T0)).toEqual([
+      "refresh, before the program:",
+      "  provider: 1 classes loaded (source) in 0.7 s; 1 calls from 0.8 to 1.0",
+      "    Sysctl.read                    1 x    0.2 s in all, longest 0.2 s",
+      "  ssh: 1 connections dialled (provider 1), 0.1 s dialling",
+      "update (from 2.0 s):",
+      "  provider: 0 classes loaded (none) in 0.0 s; 1 calls from 2.5 to 2.5",
+      "    Sysctl.diff                    1 x    0.0 s in all, longest 0.0 s",
+    ]);
+  });
+
   it("says so when the command left no marks", () => {
     expect(whereTimeGoes(parseTrace(""), T0)).toEqual(["no trace marks from a language host (was IPV6GW_TRACE passed to the command?)"]);
   });
