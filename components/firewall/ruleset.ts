@@ -45,7 +45,6 @@ import {
   restorePreviousScript,
   validateScript,
 } from "./ruleset-scripts";
-import { providerReference } from "../host/provider-reference";
 
 export { EXIT, ROLLBACK_STATUS_SCRIPT, STATE_DIR, rollbackStatusScript } from "./ruleset-scripts";
 
@@ -150,8 +149,6 @@ function normalizeOurs(b: RulesetBackend, text: string): string {
 
 export class RulesetProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new RulesetProvider(sshOpener, openFreshRemote, realClock);
-  /** What resources store as their provider (provider-reference.ts). */
-  static readonly reference = providerReference(__filename, RulesetProvider);
   constructor(
     private readonly open: RemoteOpener,
     private readonly openFresh: (c: Connection) => Promise<Remote & { close(): void }>,
@@ -323,7 +320,7 @@ export class Ip6tablesRuleset extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RulesetArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      RulesetProvider.reference,
+      RulesetProvider.instance,
       name,
       { ...args, backend: "iptables", previous: undefined, persisted: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
@@ -343,7 +340,7 @@ export class NftRuleset extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RulesetArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      RulesetProvider.reference,
+      RulesetProvider.instance,
       name,
       { ...args, backend: "nftables", previous: undefined, persisted: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },

@@ -6,7 +6,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, remoteCommandError, mustRun, shq } from "./remote";
-import { providerReference } from "./provider-reference";
 
 export function cronEntrySchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -93,8 +92,6 @@ async function readEntry(remote: Remote, c: CronState) {
 
 export class CronEntryProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new CronEntryProvider(sshOpener);
-  /** What resources store as their provider (provider-reference.ts). */
-  static readonly reference = providerReference(__filename, CronEntryProvider);
   constructor(private readonly open: RemoteOpener) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -141,7 +138,7 @@ export class CronEntry extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: CronEntryArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      CronEntryProvider.reference,
+      CronEntryProvider.instance,
       name,
       { ...args },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },

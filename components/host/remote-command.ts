@@ -10,7 +10,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, managedChanged, providerChanged, sameValue, sshOpener } from "./provider-kit";
 import { mustRun, namedError, remoteCommandError } from "./remote";
-import { providerReference } from "./provider-reference";
 
 export function remoteCommandSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -81,8 +80,6 @@ function stdinOf(s: Pick<CommandState, "stdin" | "stdinFile">): string | Buffer 
 
 export class RemoteCommandProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new RemoteCommandProvider(sshOpener);
-  /** What resources store as their provider (provider-reference.ts). */
-  static readonly reference = providerReference(__filename, RemoteCommandProvider);
   constructor(private readonly open: RemoteOpener) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -135,7 +132,7 @@ export class RemoteCommand extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RemoteCommandArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      RemoteCommandProvider.reference,
+      RemoteCommandProvider.instance,
       name,
       { ...args, stdout: undefined, stderr: undefined },
       { ...opts, additionalSecretOutputs: ["connection", "stdin", ...(opts?.additionalSecretOutputs ?? [])] },
