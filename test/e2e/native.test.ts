@@ -229,30 +229,37 @@ describe("a native site on the lab: DHCPv6-PD from isp, two LANs, renumbering", 
     stack.setConfig(site());
   });
 
-  it("5: the DHCPv6 server goes away: the LANs work until the lease runs out, then the prefix is withdrawn (lifetimes 0, router lifetime 0); it comes back with the server", async () => {
+  it("5: the DHCPv6 server goes away: the LANs work until the lease runs out (deprecated past its preferred lifetime), then the prefix is withdrawn (lifetimes 0, router lifetime 0); it comes back with the server", async () => {
     labSh("c1", "apt-get update -q >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -q ndisc6 >/dev/null");
     const lan0 = lanPrefixesOf(loadLab().native!.delegatedPrefix)[0];
+    const escaped = lan0.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const routerLifetimeZero = /Router lifetime\s*:\s*0 \(0x0+\) seconds/;
     labCli(["isp", "dhcp", "stop"]);
     const stopped = Date.now();
-    // Past T1 and T2 (30 s, 48 s): renewals and rebinds go unanswered, the LAN still works.
-    await sleep(50_000);
+    // Past T1, T2 (30 s, 48 s) and the lease's preferred lifetime (60 s from the last renewal):
+    // renewals and rebinds go unanswered, the /64 is deprecated but still valid. A render then (as
+    // the timer's, within the minute) keeps it advertised deprecated and the gateway the default router.
+    await sleep(62_000);
+    labSh("gw", "systemctl start ipv6gw-pd-refresh.service");
+    const deprecated = labSh("c1", "rdisc6 -1 -w 3000 eth0 || true");
+    expect(deprecated).toMatch(new RegExp(`Prefix\\s*:\\s*${escaped}[\\s\\S]*?Pref\\. time\\s*:\\s*0 \\(0x00000000\\)`));
+    expect(deprecated).toMatch(/Router lifetime\s*:\s*[1-9]/);
     expect(curlFrom("c1")).toBe(eui64In("c1", lan0));
     // The lease runs out (valid 120 s from the last renewal): dhcpcd takes the /64 off the LAN.
     await waitFor("the gateway to lose the delegated /64", () => (heldIn("gw", lan0, "eth0") ? undefined : true), 150_000 - (Date.now() - stopped), 1000);
     // dhcpcd's expiry event, or the hook's timer (every REFRESH_SECONDS) once the lease has run out, has
     // the hook withdraw it: an RA (solicited here) carries it with lifetimes 0, and router lifetime 0.
-    const withdrawn = new RegExp(`Prefix\\s*:\\s*${lan0.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\\s\\S]*?Valid time\\s*:\\s*0 \\(0x00000000\\)[\\s\\S]*?Pref\\. time\\s*:\\s*0 \\(0x00000000\\)`);
-    const ra = await waitFor(
-      "an RA withdrawing the prefix",
+    const withdrawn = new RegExp(`Prefix\\s*:\\s*${escaped}[\\s\\S]*?Valid time\\s*:\\s*0 \\(0x00000000\\)[\\s\\S]*?Pref\\. time\\s*:\\s*0 \\(0x00000000\\)`);
+    await waitFor(
+      "an RA withdrawing the prefix, with router lifetime 0",
       () => {
         const r = labSh("c1", "rdisc6 -1 -w 3000 eth0 || true");
-        return withdrawn.test(r) ? r : undefined;
+        return withdrawn.test(r) && routerLifetimeZero.test(r) ? r : undefined;
       },
       (REFRESH_SECONDS + 30) * 1000,
       1000,
       () => labSh("gw", "cat /run/ipv6gw/radvd.conf; journalctl -u ipv6gw-dhcpcd -u ipv6gw-pd-refresh -o cat --no-pager | grep -E 'pd-hook|expire|rebind' | tail -n 6"),
     );
-    expect(ra).toMatch(/Router lifetime\s*:\s*0 \(0x0+\) seconds/);
     expect(heldIn("c1", lan0)).toBeUndefined();
 
     labCli(["isp", "dhcp", "start"]);

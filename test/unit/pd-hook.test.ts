@@ -169,12 +169,21 @@ describe("the prefix-delegation hook on a stand-in box", () => {
     expect(box.conf()).toBe(withdrawn);
   });
 
-  it("a /64 the kernel holds deprecated (its lease's preferred lifetime over) is never advertised as preferred: left out by the timer, withdrawn on dhcpcd's event", () => {
+  it("a /64 the kernel holds deprecated (the server gone past the lease's preferred lifetime) stays advertised deprecated, router lifetime as usual, until the lease runs out", () => {
+    const deprecated = (valid: number) => renderRadvdConf(pdRadvdModel({ lans: LANS }, { eth0: [{ prefix: "2001:db8:9900::/64", current: true, preferred: 0, valid }] }));
     box.run(1000, { eth0: [held("eth0", "2001:db8:9900::1", 120, 60)] }, "BOUND6");
-    box.run(1065, { eth0: [held("eth0", "2001:db8:9900::1", 55, 0, "dynamic deprecated noprefixroute")] });
-    expect(box.conf()).toBe(renderRadvdConf(pdRadvdModel({ lans: LANS }, {})));
-    box.run(1070, { eth0: [held("eth0", "2001:db8:9900::1", 50, 0, "dynamic deprecated noprefixroute")] }, "REBIND6");
+    // The timer's render: the lease is still valid (and routed), so hosts keep their addresses and default router.
+    expect(box.run(1065, { eth0: [held("eth0", "2001:db8:9900::1", 55, 0, "dynamic deprecated noprefixroute")] }).stderr).toBe("");
+    expect(box.conf()).toBe(deprecated(55 - m));
+    expect(box.conf()).not.toMatch(/interface eth0 \{[^}]*AdvDefaultLifetime 0;/);
+    expect(box.state()).toBe(`eth0 2001:db8:9900::/64 ${1000 + 120 - m} current\n`);
+    // Under the margin before the lease's end: valid 0 too, never past the lease.
+    box.run(1100, { eth0: [held("eth0", "2001:db8:9900::1", 20, 0, "dynamic deprecated noprefixroute")] });
+    expect(box.conf()).toBe(deprecated(0));
+    // The kernel drops it when the lease runs out, and dhcpcd's expiry withdraws it, router lifetime 0.
+    box.run(1120, {}, "EXPIRE6");
     expect(box.conf()).toBe(renderRadvdConf(pdRadvdModel({ lans: LANS }, { eth0: [{ prefix: "2001:db8:9900::/64", current: false, preferred: 0, valid: 0 }] })));
+    expect(box.conf()).toMatch(/interface eth0 \{[^}]*AdvDefaultLifetime 0;/);
   });
 
   it("an infinite or long lease is advertised with RFC 9096's limits at most", () => {

@@ -68,16 +68,14 @@ FILENAME == ARGV[1] { if (NF == 4) { until[$1 " " $2] = $3 + 0; was[$1 " " $2] =
   }
   if (split(addr, a, "/") != 2 || a[2] != 64) next
   full = expand(a[1]); net = net64(a[1])
-  k = $1 " " net; held[k] = 1
-  if (p != 0) {
-    pc = cap(p, plim) - margin; vc = cap(v, vlim) - margin
-    if (pc < 0) pc = 0
-    if (vc < pc) vc = pc
-    current[k] = pc " " vc; key[k] = substr(full, 1, 19)
-    until[k] = later(until[k], now + vc)
-  } else if (!(k in until)) {
-    until[k] = now + cap(v, vlim)
-  }
+  k = $1 " " net
+  # Held is current, deprecated too (preferred 0): its lease is still valid and routed, so hosts keep
+  # their addresses and the LAN its default router until the lease runs out (RFC 9096 L-13).
+  pc = cap(p, plim) - margin; vc = cap(v, vlim) - margin
+  if (pc < 0) pc = 0
+  if (vc < pc) vc = pc
+  current[k] = pc " " vc; key[k] = substr(full, 1, 19)
+  until[k] = later(until[k], now + vc)
 }
 END {
   for (k in until) {
