@@ -9,7 +9,8 @@
 // nftables and iptables, with its rollback armed and confirmed over a new
 // connection (the up also re-runs the checklist, the same on both); and a lab
 // site preview that preflight refuses (how long the user waits for the
-// message).
+// message). The lab site's three runs are traced (IPV6GW_TRACE), and after
+// the table the bench says where their time went (where-time-goes.ts).
 //
 // fleet: previewing one site and ten (the lab site converged once, nine more
 // stacks with its state standing for the same gateway), with refresh and the
@@ -32,6 +33,7 @@ import { eui64In, labNativeSite, renumbered, waitFor } from "../test/native-lab"
 import type { FleetRun } from "../scripts/fleet/summary";
 import { Ran } from "../scripts/pulumi-run";
 import { TestStack, fleetPreview, labSite, siteConfig } from "../test/pulumi-stack";
+import { parseTrace, whereTimeGoes } from "./where-time-goes";
 
 const accepted = (box: string) => Number(labSh(box, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true").trim());
 
@@ -41,21 +43,36 @@ interface Row {
   readonly connections: Record<string, number>;
 }
 
-async function measure(what: string, boxes: readonly string[], run: () => Ran | Promise<Ran>, expect: "succeeds" | "fails" = "succeeds"): Promise<Row> {
+/** Where the time of the traced runs went (where-time-goes.ts), printed after the table. */
+const accounts: { what: string; lines: string[] }[] = [];
+
+async function measure(what: string, boxes: readonly string[], run: () => Ran | Promise<Ran>, expect: "succeeds" | "fails" = "succeeds", traced = false): Promise<Row> {
   const before = Object.fromEntries(boxes.map((b) => [b, accepted(b)]));
+  const trace = traced ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ipv6gw-trace-")), "trace.jsonl") : undefined;
+  if (trace) process.env.IPV6GW_TRACE = trace;
+  const t0 = Date.now();
   const started = process.hrtime.bigint();
-  const r = await run();
+  let r: Ran;
+  try {
+    r = await run();
+  } finally {
+    delete process.env.IPV6GW_TRACE;
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if ((r.status === 0) !== (expect === "succeeds")) throw new Error(`${what} was expected to ${expect === "succeeds" ? "succeed" : "fail"} (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  if (trace) {
+    accounts.push({ what, lines: whereTimeGoes(parseTrace(fs.existsSync(trace) ? fs.readFileSync(trace, "utf8") : ""), t0) });
+    fs.rmSync(path.dirname(trace), { recursive: true, force: true });
+  }
   return { what, seconds, connections: Object.fromEntries(boxes.map((b) => [b, accepted(b) - before[b]])) };
 }
 
-async function bench(name: string, stack: TestStack, boxes: readonly string[]): Promise<Row[]> {
+async function bench(name: string, stack: TestStack, boxes: readonly string[], traced = false): Promise<Row[]> {
   try {
     return [
-      await measure(`${name}: first up`, boxes, () => stack.up()),
-      await measure(`${name}: no-op up`, boxes, () => stack.up()),
-      await measure(`${name}: no-op up --refresh`, boxes, () => stack.up(["--refresh"])),
+      await measure(`${name}: first up`, boxes, () => stack.up(), "succeeds", traced),
+      await measure(`${name}: no-op up`, boxes, () => stack.up(), "succeeds", traced),
+      await measure(`${name}: no-op up --refresh`, boxes, () => stack.up(["--refresh"]), "succeeds", traced),
     ];
   } finally {
     stack.dispose();
@@ -65,7 +82,7 @@ async function bench(name: string, stack: TestStack, boxes: readonly string[]): 
 async function deployBench(): Promise<Row[]> {
   const host = new TestStack("e2e-bench-host", { "ipv6gw-host-resources:box": "c2" }, "test/fixtures/host-program", "test/fixtures/host-program");
   host.setSecret("ipv6gw-host-resources:marker", "bench");
-  const rows = [...(await bench("20 host resources", host, ["c2"])), ...(await bench("lab site", new TestStack("e2e-bench-site", siteConfig(labSite())), ["gw", "c1", "c2", "outside"]))];
+  const rows = [...(await bench("20 host resources", host, ["c2"])), ...(await bench("lab site", new TestStack("e2e-bench-site", siteConfig(labSite())), ["gw", "c1", "c2", "outside"], true))];
   rows.push(await firewallApply("nftables"), await firewallApply("iptables"));
   const site = labSite();
   const refused = new TestStack("e2e-bench-refused", siteConfig({ ...site, gateway: { ...(site.gateway as object), lanInterface: "br-missing" } }));
@@ -200,6 +217,7 @@ async function main(): Promise<void> {
     console.log(`${r.what.padEnd(46)} ${r.seconds.toFixed(1).padStart(8)}  ${Object.entries(r.connections).map(([b, n]) => `${b}=${n}`).join(" ")}`);
   }
   if (ratio !== undefined) console.log(`\nfleet: 10 sites took ${ratio.toFixed(2)}x the time of 1 (target: at most 2x) on ${os.cpus().length} cores`);
+  for (const a of accounts) console.log(`\nwhere the time goes, ${a.what} (seconds from the command's start):\n${a.lines.join("\n")}`);
 }
 
 main().catch((e) => {

@@ -9,6 +9,7 @@ import { ConnectionArgs, Connection, connectionSchema } from "../host/connection
 import { Clock, RemoteOpener, UNKNOWN, containsUnknown, providerChanged, zodFailures, realClock, sameValue, sshOpener } from "../host/provider-kit";
 import { lastLines } from "../host/remote";
 import { Probe } from "./probes";
+import { providerReference } from "../host/provider-reference";
 
 export interface ProbeResult {
   readonly check: string;
@@ -26,6 +27,8 @@ interface ProbeState {
 
 export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new SiteProbeProvider(sshOpener, realClock);
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, SiteProbeProvider);
   constructor(
     private readonly open: RemoteOpener,
     private readonly clock: Clock = realClock,
@@ -164,7 +167,7 @@ export class SiteProbe extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SiteProbeArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      SiteProbeProvider.instance,
+      SiteProbeProvider.reference,
       name,
       { ...args, results: undefined, passed: undefined },
       { ...opts, additionalSecretOutputs: ["connections", ...(opts?.additionalSecretOutputs ?? [])] },

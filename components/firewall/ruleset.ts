@@ -45,6 +45,7 @@ import {
   restorePreviousScript,
   validateScript,
 } from "./ruleset-scripts";
+import { providerReference } from "../host/provider-reference";
 
 export { EXIT, ROLLBACK_STATUS_SCRIPT, STATE_DIR, rollbackStatusScript } from "./ruleset-scripts";
 
@@ -149,6 +150,8 @@ function normalizeOurs(b: RulesetBackend, text: string): string {
 
 export class RulesetProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new RulesetProvider(sshOpener, openFreshRemote, realClock);
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, RulesetProvider);
   constructor(
     private readonly open: RemoteOpener,
     private readonly openFresh: (c: Connection) => Promise<Remote & { close(): void }>,
@@ -320,7 +323,7 @@ export class Ip6tablesRuleset extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RulesetArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      RulesetProvider.instance,
+      RulesetProvider.reference,
       name,
       { ...args, backend: "iptables", previous: undefined, persisted: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
@@ -340,7 +343,7 @@ export class NftRuleset extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RulesetArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      RulesetProvider.instance,
+      RulesetProvider.reference,
       name,
       { ...args, backend: "nftables", previous: undefined, persisted: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },

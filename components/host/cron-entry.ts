@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, remoteCommandError, mustRun, shq } from "./remote";
+import { providerReference } from "./provider-reference";
 
 export function cronEntrySchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -92,6 +93,8 @@ async function readEntry(remote: Remote, c: CronState) {
 
 export class CronEntryProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new CronEntryProvider(sshOpener);
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, CronEntryProvider);
   constructor(private readonly open: RemoteOpener) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -138,7 +141,7 @@ export class CronEntry extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: CronEntryArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      CronEntryProvider.instance,
+      CronEntryProvider.reference,
       name,
       { ...args },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },

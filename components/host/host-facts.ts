@@ -13,6 +13,7 @@ import { DETECT_PACKAGE_MANAGER, DETECT_SERVICE_MANAGER, PackageManager, Service
 import { HostResourceArgs, RemoteOpener, checkInputs, providerChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, mustRun } from "./remote";
 import { openFreshRemote } from "./ssh-transport";
+import { providerReference } from "./provider-reference";
 
 export interface InterfaceFacts {
   readonly name: string;
@@ -266,6 +267,8 @@ interface FactsState {
 
 export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new HostFactsProvider(sshOpener);
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, HostFactsProvider);
   constructor(private readonly open: RemoteOpener) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -303,7 +306,7 @@ export class HostFacts extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: HostResourceArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      HostFactsProvider.instance,
+      HostFactsProvider.reference,
       name,
       { ...args, facts: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, mustRun, shq } from "./remote";
+import { providerReference } from "./provider-reference";
 
 export function keyValueFileSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -98,6 +99,8 @@ function desired(s: Pick<KvState, "set" | "remove">): Record<string, string | nu
 
 export class KeyValueFileProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new KeyValueFileProvider(sshOpener);
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, KeyValueFileProvider);
   constructor(private readonly open: RemoteOpener) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -157,7 +160,7 @@ export class KeyValueFile extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: KeyValueFileArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      KeyValueFileProvider.instance,
+      KeyValueFileProvider.reference,
       name,
       { ...args, previous: undefined, createdFile: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },

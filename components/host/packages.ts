@@ -7,6 +7,7 @@ import { Connection } from "./connection";
 import { PACKAGE_MANAGERS, PackageManager, DETECT_PACKAGE_MANAGER, noPackageManager } from "./platform";
 import { HostResourceArgs, RemoteOpener, checkInputs, managedChanged, providerChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, remoteCommandError, lastLines, mustRun, shq } from "./remote";
+import { providerReference } from "./provider-reference";
 
 export function packagesSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -127,6 +128,8 @@ async function ensure(remote: Remote, manager: PackageManager, names: readonly s
 
 export class PackagesProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new PackagesProvider(sshOpener);
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, PackagesProvider);
   constructor(private readonly open: RemoteOpener) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -185,7 +188,7 @@ export class Packages extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: PackagesArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      PackagesProvider.instance,
+      PackagesProvider.reference,
       name,
       { ...args, usedManager: undefined, versions: undefined, installed: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },

@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, managedChanged, providerChanged, sameValue, sshOpener } from "./provider-kit";
 import { mustRun, namedError, remoteCommandError } from "./remote";
+import { providerReference } from "./provider-reference";
 
 export function remoteCommandSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -80,6 +81,8 @@ function stdinOf(s: Pick<CommandState, "stdin" | "stdinFile">): string | Buffer 
 
 export class RemoteCommandProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new RemoteCommandProvider(sshOpener);
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, RemoteCommandProvider);
   constructor(private readonly open: RemoteOpener) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -132,7 +135,7 @@ export class RemoteCommand extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RemoteCommandArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      RemoteCommandProvider.instance,
+      RemoteCommandProvider.reference,
       name,
       { ...args, stdout: undefined, stderr: undefined },
       { ...opts, additionalSecretOutputs: ["connection", "stdin", ...(opts?.additionalSecretOutputs ?? [])] },

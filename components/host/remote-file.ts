@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { remoteCommandError, mustRun, shq } from "./remote";
+import { providerReference } from "./provider-reference";
 
 /** Where originals are kept while we own a file. */
 export const BACKUP_DIR = "/var/lib/ipv6gw/backup";
@@ -121,6 +122,8 @@ function sha256(content: string): string {
 
 export class RemoteFileProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new RemoteFileProvider(sshOpener);
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, RemoteFileProvider);
   constructor(private readonly open: RemoteOpener) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -176,7 +179,7 @@ export class RemoteFile extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RemoteFileArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      RemoteFileProvider.instance,
+      RemoteFileProvider.reference,
       name,
       { ...args, sha256: undefined, hadOriginal: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },

@@ -7,6 +7,7 @@ import { Connection } from "./connection";
 import { DETECT_SERVICE_MANAGER, SERVICE_MANAGERS, ServiceManager, noServiceManager } from "./platform";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, remoteCommandError, lastLines, mustRun, shq } from "./remote";
+import { providerReference } from "./provider-reference";
 
 export function serviceSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -168,6 +169,8 @@ async function converge(remote: Remote, manager: ServiceManager, s: ServiceState
 
 export class ServiceProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new ServiceProvider(sshOpener);
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, ServiceProvider);
   constructor(private readonly open: RemoteOpener) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -227,7 +230,7 @@ export class Service extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ServiceArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      ServiceProvider.instance,
+      ServiceProvider.reference,
       name,
       { ...args, usedManager: undefined, previous: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },

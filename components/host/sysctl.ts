@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { remoteCommandError, mustRun, shq } from "./remote";
+import { providerReference } from "./provider-reference";
 
 export function sysctlSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -85,6 +86,8 @@ export function normalizeValue(v: string): string {
 
 export class SysctlProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new SysctlProvider(sshOpener);
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, SysctlProvider);
   constructor(private readonly open: RemoteOpener) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -140,7 +143,7 @@ export class Sysctl extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SysctlArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      SysctlProvider.instance,
+      SysctlProvider.reference,
       name,
       { ...args, previous: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },

@@ -5,14 +5,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { eui64Bytes } from "../net/eui64";
 import { ntpTimestamp, ulaPrefix } from "../net/ula";
+import { providerReference } from "../host/provider-reference";
 
 interface UlaState {
   mac: string;
   prefix?: string;
 }
 
-class UlaPrefixProvider implements pulumi.dynamic.ResourceProvider {
+export class UlaPrefixProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new UlaPrefixProvider();
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, UlaPrefixProvider);
 
   async create(inputs: UlaState) {
     const prefix = ulaPrefix({ ntpTime: ntpTimestamp(new Date()), eui64: eui64Bytes(inputs.mac) });
@@ -35,6 +38,6 @@ export class UlaPrefix extends pulumi.dynamic.Resource {
   declare readonly prefix: pulumi.Output<string>;
 
   constructor(name: string, args: UlaPrefixArgs, opts?: pulumi.CustomResourceOptions) {
-    super(UlaPrefixProvider.instance, name, { ...args, prefix: undefined }, opts, "ipv6gw:lan", "UlaPrefix");
+    super(UlaPrefixProvider.reference, name, { ...args, prefix: undefined }, opts, "ipv6gw:lan", "UlaPrefix");
   }
 }

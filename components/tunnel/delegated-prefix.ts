@@ -10,6 +10,7 @@ import { Connection } from "../host/connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "../host/provider-kit";
 import { namedError, remoteCommandError, shq } from "../host/remote";
 import { canonicalPrefix, prefixCovers, subnet } from "../net/ipv6";
+import { providerReference } from "../host/provider-reference";
 
 export function delegatedPrefixSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -155,6 +156,8 @@ export function delegationTimeoutMessage(s: Pick<DelegatedState, "wanInterface" 
 
 export class DelegatedPrefixProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new DelegatedPrefixProvider(sshOpener);
+  /** What resources store as their provider (provider-reference.ts). */
+  static readonly reference = providerReference(__filename, DelegatedPrefixProvider);
   constructor(private readonly open: RemoteOpener) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -213,7 +216,7 @@ export class DelegatedPrefix extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DelegatedPrefixArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      DelegatedPrefixProvider.instance,
+      DelegatedPrefixProvider.reference,
       name,
       { ...args, prefix: undefined, lanPrefixes: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
