@@ -13,8 +13,9 @@
 //      hold an address in it;
 //   3. writes radvd's config: a /64 the LAN holds is advertised with the
 //      lifetimes the lease has left (at most RFC 9096's limits), counted
-//      down by radvd itself (DecrementLifetimes), deprecated (preferred 0)
-//      once the lease's preferred lifetime is over but still valid; a /64 it advertised but the
+//      down by radvd itself (DecrementLifetimes; once the preferred one is
+//      0 radvd leaves the prefix out, and hosts count down what they heard),
+//      still the LAN's while the lease is valid past its preferred lifetime; a /64 it advertised but the
 //      LAN no longer holds after a dhcpcd event (renumbered, or the lease ran
 //      out) with lifetimes 0 (RFC 9096 3.5), so hosts stop using it at once
 //      (a render between events, at boot or by the timer, leaves such a /64
@@ -161,7 +162,7 @@ FILENAME == ARGV[1] { if (NF == 4) { until[$1 " " $2] = $3 + 0; was[$1 " " $2] =
   full = expand(a[1]); net = net64(a[1])
   k = $1 " " net
   # Held is current, deprecated too (preferred 0): its lease is still valid and routed, so hosts keep
-  # their addresses and the LAN its default router until the lease runs out (RFC 9096 L-13).
+  # their addresses and the LAN its default router until the lease runs out.
   pc = cap(p, plim) - margin; vc = cap(v, vlim) - margin
   if (pc < 0) pc = 0
   if (vc < pc) vc = pc

@@ -70,7 +70,7 @@ FILENAME == ARGV[1] { if (NF == 4) { until[$1 " " $2] = $3 + 0; was[$1 " " $2] =
   full = expand(a[1]); net = net64(a[1])
   k = $1 " " net
   # Held is current, deprecated too (preferred 0): its lease is still valid and routed, so hosts keep
-  # their addresses and the LAN its default router until the lease runs out (RFC 9096 L-13).
+  # their addresses and the LAN its default router until the lease runs out.
   pc = cap(p, plim) - margin; vc = cap(v, vlim) - margin
   if (pc < 0) pc = 0
   if (vc < pc) vc = pc
