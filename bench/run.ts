@@ -4,12 +4,13 @@
 //
 // deploy: for the twenty-resource program (test/fixtures/host-program) on lab
 // box c2 and for the lab site: wall time and SSH connections the box accepted
-// (counted from sshd's own log) for a first up, a no-op up, and a no-op
+// (counted from sshd's own log) for a first up, a no-op up (both
+// --skip-preview), a no-op up with its preview as users run it, and a no-op
 // up --refresh; a firewall change (one rule added) applied on each backend,
 // nftables and iptables, with its rollback armed and confirmed over a new
 // connection (the up also re-runs the checklist, the same on both); and a lab
 // site preview that preflight refuses (how long the user waits for the
-// message). The lab site's three runs are traced (IPV6GW_TRACE), and after
+// message). The lab site's four runs are traced (IPV6GW_TRACE), and after
 // the table the bench says where their time went (where-time-goes.ts).
 //
 // fleet: previewing one site and ten (the lab site converged once, nine more
@@ -72,6 +73,8 @@ async function bench(name: string, stack: TestStack, boxes: readonly string[], t
     return [
       await measure(`${name}: first up`, boxes, () => stack.up(), "succeeds", traced),
       await measure(`${name}: no-op up`, boxes, () => stack.up(), "succeeds", traced),
+      // As users run it: the preview, then the update (which takes each box's facts from the preview).
+      await measure(`${name}: no-op up --yes, with preview`, boxes, () => stack.run(["up", "--yes"]), "succeeds", traced),
       await measure(`${name}: no-op up --refresh`, boxes, () => stack.up(["--refresh"]), "succeeds", traced),
     ];
   } finally {

@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, ConnectionConfig, SECRET_KEYS, SiteConfig, parseSiteConfig, throwProblems } from "./config";
 import { Connection, connectionSchema } from "./host/connection";
 import { HostFactsData, getHostFacts } from "./host/host-facts";
+import type { FactsReader } from "./host/command-facts";
 import { closestName, wireguardKeyProblem } from "./net/values";
 import { Problem, problem, under, zodProblems } from "./problems";
 import { Ipv6SiteArgs, TunnelSpec } from "./site";
@@ -120,8 +121,8 @@ export function secretConnection(c: Connection): pulumi.Output<Connection> {
   }) as pulumi.Output<Connection>;
 }
 
-/** How the program reads a box's facts: over SSH each time, or from a cache a fleet run shares. */
-export type FactsReader = (connection: Connection) => Promise<HostFactsData>;
+/** How the program reads a box's facts: over SSH each time, or from a cache (the command's, or a fleet run's). */
+export type { FactsReader };
 
 /** What a program run by a fleet preview (scripts/fleet.ts) gets; the CLI passes nothing. */
 export interface ProgramOptions {

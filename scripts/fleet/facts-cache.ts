@@ -3,21 +3,11 @@
 // read, and its SSH connection; a box that cannot be reached fails every
 // site on it at once with the same message.
 
-import * as crypto from "crypto";
-import type { Connection } from "../../components/host/connection";
+import { factsKey } from "../../components/host/command-facts";
 import { HostFactsData, getHostFacts } from "../../components/host/host-facts";
 import type { FactsReader } from "../../components/stack-config";
 
-/**
- * Who is asked for facts: the same box, port, user, pinned key and
- * credential read the same (a site with a wrong key must not borrow
- * another site's read).
- */
-export function factsKey(c: Connection): string {
-  const proxy = c.proxy ? `${c.proxy.user ?? "root"}@${c.proxy.host}:${c.proxy.port ?? 22}>` : "";
-  const credential = crypto.createHash("sha256").update(`${c.privateKey ?? ""}\0${c.password ?? ""}\0${c.proxy?.privateKey ?? ""}`).digest("hex").slice(0, 16);
-  return `${proxy}${c.user ?? "root"}@${c.host}:${c.port ?? 22}#${c.hostKey ?? (c.dangerouslySkipHostKeyCheck ? "any" : "")}#${credential}`;
-}
+export { factsKey };
 
 export interface FactsCache {
   readonly read: FactsReader;
