@@ -184,7 +184,13 @@ export class ServiceProvider implements pulumi.dynamic.ResourceProvider {
   async create(inputs: ServiceState) {
     const remote = await this.open(inputs.connection);
     const manager = await detectManager(remote, inputs.manager);
-    const previous = await status(remote, manager, inputs.name);
+    let previous = await status(remote, manager, inputs.name);
+    if (!previous && manager === "systemd") {
+      // A unit file just written by another resource stays unknown to systemd until it reloads when
+      // the unit was looked up before (another unit's Requires= names it, say).
+      await mustRun(remote, "reloading systemd's units", "systemctl daemon-reload");
+      previous = await status(remote, manager, inputs.name);
+    }
     if (!previous) {
       throw new Error(`service ${inputs.name} does not exist on ${remote.where} (${manager}): install its package or unit file first`);
     }

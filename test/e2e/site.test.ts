@@ -42,6 +42,13 @@ describe("the lab site, end to end", () => {
     expect(stack.outputs()).toMatchObject({ checksPassed: true, clientAddresses: { c1: C1, c2: C2 }, gatewayAddress: "2001:db8:8888::1" });
   });
 
+  it("installs the gateway's packages in one apt transaction, each then owned by the component that names it", () => {
+    const history = labSh("gw", "grep -E '^Commandline' /var/log/apt/history.log || true").trim().split("\n");
+    expect(history).toEqual(["Commandline: apt-get install -y -q iptables iptables-persistent netfilter-persistent radvd wireguard-go wireguard-tools"]);
+    // Every package was taken over: the hand-over list is gone.
+    expect(labSh("gw", "[ -e /var/lib/ipv6gw/packages ] && echo left || echo gone").trim()).toBe("gone");
+  });
+
   it.each([
     ["c1", C1],
     ["c2", C2],
@@ -70,6 +77,14 @@ describe("the lab site, end to end", () => {
     expect(again.stdout).not.toMatch(/\b(updated|created|deleted|replaced)\b/);
     expect(stack.preview(["--expect-no-changes"]).status).toBe(0);
     expect(stack.preview(["--expect-no-changes", "--refresh"]).status).toBe(0);
+  });
+
+  it("reads each box's facts once per command: an up with its preview dials each client once (the update takes the preview's read)", () => {
+    const accepted = (box: string) => Number(labSh(box, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true").trim());
+    const before = { c1: accepted("c1"), c2: accepted("c2") };
+    const up = stack.run(["up", "--yes"]);
+    expect(up.status).toBe(0);
+    expect({ c1: accepted("c1") - before.c1, c2: accepted("c2") - before.c2 }).toEqual({ c1: 1, c2: 1 });
   });
 
   it("converges again when the lab was booted blank under the old state", () => {

@@ -305,6 +305,27 @@ describe("Service", () => {
     await expect(missing.create({ connection, name: "gw6c", enabled: true, running: true, manager: "auto", restartTrigger: "" })).rejects.toThrow(/service gw6c does not exist/);
   });
 
+  it("has systemd reload before it calls a unit missing (one just written, looked up before, stays unknown until then)", async () => {
+    let reloaded = false;
+    const box = new FakeRemote([
+      [DETECT_SERVICE_MANAGER, { stdout: "systemd\n" }],
+      [statusScript("systemd", "ipv6gw-firewall"), () => (reloaded ? { stdout: "enabled=0 running=0\n" } : { code: 3 })],
+      [
+        "systemctl daemon-reload",
+        () => {
+          reloaded = true;
+          return {};
+        },
+      ],
+      [serviceApplyScript("systemd", "ipv6gw-firewall", true, "unmanaged", false), {}],
+    ]);
+    const p = new ServiceProvider(opener(box));
+    const { outs } = await p.create({ connection, name: "ipv6gw-firewall", enabled: true, running: "unmanaged", manager: "auto", restartTrigger: "" });
+    expect(outs.previous).toEqual({ enabled: false, running: false });
+    const missing = new ServiceProvider(opener(new FakeRemote([[DETECT_SERVICE_MANAGER, { stdout: "systemd\n" }], [statusScript("systemd", "nope"), { code: 3 }], ["systemctl daemon-reload", {}]])));
+    await expect(missing.create({ connection, name: "nope", enabled: true, running: true, manager: "auto", restartTrigger: "" })).rejects.toThrow(/service nope does not exist/);
+  });
+
   it("parses status lines", () => {
     expect(parseStatus("enabled=1 running=0\n")).toEqual({ enabled: true, running: false });
   });
