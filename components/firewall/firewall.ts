@@ -156,11 +156,6 @@ export function firewallSettingsProblems(s: Pick<FirewallSettings, "preset" | "r
   return problems;
 }
 
-/** What the firewall installs on this backend (the tools, and what loads the rules at boot). Pure. */
-export function firewallPackages(facts: HostFactsData, backend: RulesetBackend): string[] {
-  return [...persistencePlan(facts, backend).packages];
-}
-
 /** What the box lacks for the firewall on this backend: kernel support, a usable nft, a known way to persist rules for boot. Pure. */
 export function firewallBoxProblems(facts: HostFactsData, backend: RulesetBackend = "iptables", persist = true): Problem[] {
   const problems: Problem[] = [];
