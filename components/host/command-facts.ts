@@ -37,9 +37,10 @@ function procStat(procRoot: string, pid: number): { comm: string; ppid: number; 
   }
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split at the last ")".
   const close = text.lastIndexOf(")");
+  if (close < 0) return undefined;
   const fields = text.slice(close + 2).split(" ");
   const ppid = Number(fields[1]);
-  if (close < 0 || !Number.isInteger(ppid) || fields.length < 20) return undefined;
+  if (!Number.isInteger(ppid) || fields.length < 20) return undefined;
   return { comm: text.slice(text.indexOf("(") + 1, close), ppid, start: fields[19] };
 }
 

@@ -7,8 +7,6 @@ import { factsKey } from "../../components/host/command-facts";
 import { HostFactsData, getHostFacts } from "../../components/host/host-facts";
 import type { FactsReader } from "../../components/stack-config";
 
-export { factsKey };
-
 export interface FactsCache {
   readonly read: FactsReader;
   /** How many times each box was actually asked. */

@@ -80,10 +80,6 @@ export async function runFleet(root: string, options: FleetOptions, log: (line: 
 
   const programModule = path.resolve(root, options.program ?? "index.ts");
   const program = require(programModule) as Program;
-  // ts-node maps every stack frame through source maps, and Pulumi's runtime takes a stack for every
-  // promise and resource it makes (debuggablePromise, sourcePosition): a quarter of this process's
-  // time while ten sites run. The fleet reports errors by message, so V8's own traces (JS positions) do.
-  delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
   if (typeof program !== "function") throw new Error(`${programModule} does not export a program function (export = async () => ...)`);
   const facts = factsCache();
   const pulumiCommand = await PulumiCommand.get();
