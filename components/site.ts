@@ -16,24 +16,25 @@ import { z } from "zod";
 import { childOf } from "./child-options";
 import { Checks, checksSettingsShape } from "./checks/checks";
 import { ProbeResult } from "./checks/site-probe";
-import { Firewall, firewallBoxProblems, firewallSettingsProblems, firewallSettingsShape } from "./firewall/firewall";
+import { Firewall, firewallBoxProblems, firewallPackages, firewallSettingsProblems, firewallSettingsShape } from "./firewall/firewall";
 import { GatewayHost, gatewaySettingsProblems, gatewaySettingsShape } from "./gateway/gateway-host";
 import { gatewayProblems } from "./gateway/preflight";
 import { ConnectionArgs } from "./host/connection";
 import { HostFactsData } from "./host/host-facts";
+import { Packages } from "./host/packages";
 import { Ipv6Client, clientSettingsShape, ipv6ClientProblems } from "./lan/ipv6-client";
 import { LanAddress } from "./lan/lan-address";
-import { Radvd, radvdProblems, radvdSettingsShape } from "./lan/radvd";
+import { RADVD_PACKAGES, Radvd, radvdProblems, radvdSettingsShape } from "./lan/radvd";
 import { UlaPrefix } from "./lan/ula-prefix";
 import { interfaceAddress, parsePrefix, prefixCovers, subnet } from "./net/ipv6";
 import { prefixProblem } from "./net/values";
 import { Problem, parseArgs, problem, under } from "./problems";
 import { factsValue, ifname, inputOf, ipv6Prefix, port, prefix64, slug, strictObject } from "./schema-kit";
-import { Dhcpv6PdOutputs, Dhcpv6PdUplink, dhcpv6PdBoxProblems, dhcpv6PdSettingsProblems, dhcpv6PdSettingsShape } from "./tunnel/dhcpv6-pd-uplink";
-import { Gw6cTunnel, gw6cSettingsShape, gw6cTunnelProblems } from "./tunnel/gw6c-tunnel";
-import { Sit6in4Tunnel, heUpdateSettingsShape, sit6in4SettingsShape, sit6in4TunnelProblems } from "./tunnel/sit6in4-tunnel";
+import { DHCPV6_PD_PACKAGES, Dhcpv6PdOutputs, Dhcpv6PdUplink, dhcpv6PdBoxProblems, dhcpv6PdSettingsProblems, dhcpv6PdSettingsShape } from "./tunnel/dhcpv6-pd-uplink";
+import { Gw6cTunnel, gw6cPackages, gw6cSettingsShape, gw6cTunnelProblems } from "./tunnel/gw6c-tunnel";
+import { Sit6in4Tunnel, heUpdateSettingsShape, sit6in4Packages, sit6in4SettingsShape, sit6in4TunnelProblems } from "./tunnel/sit6in4-tunnel";
 import { TunnelOutputs } from "./tunnel/tunnel";
-import { WireguardTunnel, wireguardSettingsShape, wireguardTunnelProblems } from "./tunnel/wireguard-tunnel";
+import { WireguardTunnel, wireguardPackages, wireguardSettingsShape, wireguardTunnelProblems } from "./tunnel/wireguard-tunnel";
 
 /** The LAN as a site's owner describes it (the stack file's `lan`). */
 export const lanSettingsShape = {
@@ -216,6 +217,17 @@ export interface SitePlan {
   readonly checks: boolean;
 }
 
+/** Everything the gateway's components install, for one package transaction. Pure. */
+export function gatewayPackages(s: Pick<SiteSettings, "tunnel" | "firewall">, plan: Pick<SitePlan, "radvd">, facts: HostFactsData): string[] {
+  const t = s.tunnel;
+  const tunnel =
+    t.kind === "wireguard" ? wireguardPackages(facts)
+    : t.kind === "gw6c" ? gw6cPackages(facts, t.hostType === "router")
+    : t.kind === "sit6in4" ? sit6in4Packages(Boolean(t.heUpdate))
+    : [...DHCPV6_PD_PACKAGES];
+  return [...new Set([...firewallPackages(facts, s.firewall.backend), ...tunnel, ...(plan.radvd ? RADVD_PACKAGES : [])])].sort();
+}
+
 /** The site's plan. Pure. */
 export function planSite(s: Pick<SiteSettings, "gateway" | "tunnel" | "lan" | "checks">): SitePlan {
   const known = staticLanPrefix(s);
@@ -270,6 +282,12 @@ export class Ipv6Site extends pulumi.ComponentResource {
     const facts = s.gateway.facts as HostFactsData;
     const lanInterface = plan.lanInterface;
 
+    // The gateway's packages in one transaction, before anything else reaches the box (installing
+    // configures no network); each component's own Packages takes over what it names and removes it as
+    // before (Packages' hand-over). The policy pack judges the Firewall when it registers, so the
+    // transaction is registered only once the Firewall is: a refused ruleset stops `up` before it.
+    let handOver!: (p: Packages) => void;
+    const packages = new Promise<Packages>((resolve) => (handOver = resolve));
     // Steps 16-19 first: nothing global reaches the LAN before the firewall stands.
     const firewall = new Firewall(
       `${name}-firewall`,
@@ -281,9 +299,13 @@ export class Ipv6Site extends pulumi.ComponentResource {
         ...(plan.lanInterfaces.length > 1 ? { lanInterfaces: plan.lanInterfaces } : {}),
         ...(s.tunnel.kind === "dhcpv6-pd" ? { dhcpv6ClientInterface: s.tunnel.wanInterface } : {}),
         lanPrefixes: plan.firewallLanPrefixes,
+        packagesAfter: packages,
       },
       childOf(this, opts),
     );
+    const firewallRegistered = new Promise<void>((resolve) => firewall.urn.apply(() => resolve()));
+    const names = gatewayPackages(s, plan, facts);
+    handOver(new Packages(`${name}-gateway-packages`, { connection: conn, names: firewallRegistered.then(() => names), handOver: true }, childOf(this, opts)));
     if (plan.native && s.firewall.preset === "rfc4890" && pulumi.runtime.isDryRun()) {
       pulumi.log.warn("rfc4890 without its anti-spoofing rules (BCP 38): they name the LAN prefix, which the ISP delegates and may change", this);
     }

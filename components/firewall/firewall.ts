@@ -89,10 +89,14 @@ export const firewallArgsSchema = strictObject({
   dhcpv6ClientInterface: ifname.optional().describe("the WAN interface of a DHCPv6 client (a native uplink): its server's replies, RAs and ND are let in there; default none"),
   lanPrefixes: z.array(ipv6Prefix).optional().describe("rfc4890: the LAN prefixes for BCP 38; default none"),
   persist: z.boolean().default(true).describe("write the ruleset where the distribution loads it at boot"),
+  packagesAfter: inputOf<pulumi.Resource>("what the firewall's packages wait for").optional()
+    .describe("what installing the firewall's packages waits for (a site's one package transaction), without holding back the component's own registration, which the policy pack judges"),
 });
 
 export type FirewallArgs = z.input<typeof firewallArgsSchema>;
 type ParsedFirewallArgs = z.output<typeof firewallArgsSchema>;
+
+const after = (a: ParsedFirewallArgs): pulumi.Input<pulumi.Resource>[] => (a.packagesAfter ? [a.packagesAfter] : []);
 
 /** Minimum nft: named chain priorities (`priority filter`), as the table is written and read back. */
 export const MIN_NFT_VERSION = [0, 9, 1] as const;
@@ -154,6 +158,11 @@ export function firewallSettingsProblems(s: Pick<FirewallSettings, "preset" | "r
     }
   });
   return problems;
+}
+
+/** What the firewall installs on this backend (the tools, and what loads the rules at boot). Pure. */
+export function firewallPackages(facts: HostFactsData, backend: RulesetBackend): string[] {
+  return [...persistencePlan(facts, backend).packages];
 }
 
 /** What the box lacks for the firewall on this backend: kernel support, a usable nft, a known way to persist rules for boot. Pure. */
@@ -258,7 +267,7 @@ export class Firewall extends pulumi.ComponentResource {
 
   /** Chains of ours in the ip6tables filter table, loaded at boot by the distribution's loader. */
   private iptables(name: string, a: ParsedFirewallArgs, table: FilterTable, plan: PersistencePlan, opts?: pulumi.ComponentResourceOptions): Ip6tablesRuleset {
-    const packages = new Packages(`${name}-packages`, { connection: a.connection, names: [...plan.packages] }, childOf(this, opts));
+    const packages = new Packages(`${name}-packages`, { connection: a.connection, names: [...plan.packages] }, childOf(this, opts, ...after(a)));
     const ruleset = new Ip6tablesRuleset(
       `${name}-ruleset`,
       { connection: a.connection, rules: renderFilterTable(table), rollbackSeconds: a.rollbackSeconds, persistPath: a.persist ? plan.path : undefined },
@@ -273,7 +282,7 @@ export class Firewall extends pulumi.ComponentResource {
 
   /** Our nftables table, loaded at boot by a unit of ours. Other names than the iptables children: switching backends creates these before it removes those. */
   private nftables(name: string, a: ParsedFirewallArgs, table: FilterTable, plan: PersistencePlan, opts?: pulumi.ComponentResourceOptions): NftRuleset {
-    const packages = new Packages(`${name}-nft-packages`, { connection: a.connection, names: [...plan.packages] }, childOf(this, opts));
+    const packages = new Packages(`${name}-nft-packages`, { connection: a.connection, names: [...plan.packages] }, childOf(this, opts, ...after(a)));
     // The unit exists before the table does: forwarding's unit requires it as soon as the ruleset stands.
     const unit = a.persist ? new RemoteFile(`${name}-nft-unit`, { connection: a.connection, path: NFT_BOOT_UNIT_PATH, content: renderNftBootUnit() }, childOf(this, opts)) : undefined;
     const ruleset = new NftRuleset(

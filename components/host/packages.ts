@@ -1,7 +1,16 @@
 // Distribution packages that must be installed. Installs what is missing with
 // the box's own package manager, reports installed versions, and on delete
 // removes only what it installed, so the box ends as it was.
+//
+// A box's packages in one transaction: a Packages with `handOver` installs a
+// whole plan at once (a site's, for its gateway) and owns none of it. It puts
+// what it installed on the box's hand-over list, and each Packages that names
+// a package on the list takes it over: it then owns it as if it had installed
+// it, and removes it on delete as before. So removal keeps the order of the
+// resources that use a package, and what nobody took over goes with the
+// hand-over resource.
 
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { PACKAGE_MANAGERS, PackageManager, DETECT_PACKAGE_MANAGER, noPackageManager } from "./platform";
@@ -17,6 +26,7 @@ export function packagesSchema() {
       .min(1, "list at least one package")
       .transform((n) => [...new Set(n)].sort()),
     manager: z.enum(["auto", ...PACKAGE_MANAGERS]).default("auto"),
+    handOver: z.boolean().default(false),
   });
 }
 
@@ -25,6 +35,11 @@ export interface PackagesArgs extends HostResourceArgs {
   readonly names: pulumi.Input<pulumi.Input<string>[]>;
   /** The package manager. Defaults to "auto" (detected on the box). */
   readonly manager?: pulumi.Input<"auto" | PackageManager>;
+  /**
+   * Install them for other Packages resources to take over (see the file
+   * comment): this one owns none of them. Defaults to false.
+   */
+  readonly handOver?: pulumi.Input<boolean>;
 }
 
 interface PackagesState {
@@ -35,8 +50,62 @@ interface PackagesState {
   usedManager?: PackageManager;
   /** Installed version per name; "" when missing. */
   versions?: Record<string, string>;
-  /** What this resource installed (and removes on delete). */
+  handOver?: boolean;
+  /** What this resource installed or took over (and removes on delete). */
   installed?: string[];
+  /** A hand-over resource: what it installed and put on the hand-over list. */
+  handedOver?: string[];
+}
+
+/** The box's hand-over list (one name per line), and its lock (in /run/lock: never removed while in use). */
+export const HANDOVER_DIR = "/var/lib/ipv6gw/packages";
+const HANDOVER_LOCK = "/run/lock/ipv6gw-packages.lock";
+
+/** Where the list lives (tests point it elsewhere). */
+export interface HandOverPaths {
+  readonly dir: string;
+  readonly lock: string;
+}
+const ON_THE_BOX: HandOverPaths = { dir: HANDOVER_DIR, lock: HANDOVER_LOCK };
+
+/** Puts names on the hand-over list. */
+export function handOverScript(names: readonly string[], at: HandOverPaths = ON_THE_BOX): string {
+  const list = shq(`${at.dir}/handed-over`);
+  return [
+    "set -e",
+    `mkdir -p ${shq(at.dir)} ${shq(path.posix.dirname(at.lock))}`,
+    `exec 9>${shq(at.lock)}`,
+    "flock 9",
+    `touch ${list}`,
+    `{ cat ${list}; printf '%s\\n' ${names.map(shq).join(" ")}; } | LC_ALL=C sort -u > ${list}.new`,
+    `mv -f ${list}.new ${list}`,
+  ].join("\n");
+}
+
+/**
+ * Takes names off the hand-over list and prints those that were on it. An
+ * emptied list goes, with its directory and ours above it if they are empty.
+ */
+export function takeOverScript(names: readonly string[], at: HandOverPaths = ON_THE_BOX): string {
+  const list = shq(`${at.dir}/handed-over`);
+  return [
+    `[ -f ${list} ] || exit 0`,
+    "set -e",
+    `exec 9>${shq(at.lock)}`,
+    "flock 9",
+    `for p in ${names.map(shq).join(" ")}; do if grep -qxF -e "$p" ${list}; then echo "$p"; fi; done > ${list}.taken`,
+    `grep -vxF -f ${list}.taken ${list} > ${list}.new || true`,
+    `mv -f ${list}.new ${list}`,
+    `cat ${list}.taken`,
+    `rm -f ${list}.taken`,
+    `if [ ! -s ${list} ]; then rm -f ${list}; rmdir ${shq(at.dir)} ${shq(path.posix.dirname(at.dir))} 2>/dev/null || true; fi`,
+  ].join("\n");
+}
+
+/** Takes names off the hand-over list; returns those that were on it. */
+async function takeOver(remote: Remote, names: readonly string[]): Promise<string[]> {
+  const out = await mustRun(remote, "taking over packages from the hand-over list", takeOverScript(names));
+  return out.split("\n").filter((n) => names.includes(n));
 }
 
 /** Prints "name<TAB>version" per package; the version is empty when it is not installed. */
@@ -138,7 +207,7 @@ export class PackagesProvider implements pulumi.dynamic.ResourceProvider {
 
   async diff(_id: string, olds: PackagesState, news: PackagesState) {
     const missing = Object.values(olds.versions ?? {}).some((v) => v === "");
-    const changed = JSON.stringify(olds.names) !== JSON.stringify(news.names) || olds.manager !== news.manager;
+    const changed = JSON.stringify(olds.names) !== JSON.stringify(news.names) || olds.manager !== news.manager || Boolean(olds.handOver) !== news.handOver;
     return { changes: changed || missing || providerChanged(olds as never, news as never), replaces: [] };
   }
 
@@ -146,18 +215,33 @@ export class PackagesProvider implements pulumi.dynamic.ResourceProvider {
     const remote = await this.open(inputs.connection);
     const manager = await detectManager(remote, inputs.manager);
     const { installed, versions } = await ensure(remote, manager, inputs.names);
-    return { id: `packages:${inputs.names.join(",")}`, outs: { ...inputs, usedManager: manager, versions, installed } };
+    const id = `packages:${inputs.names.join(",")}`;
+    if (inputs.handOver) {
+      if (installed.length > 0) await mustRun(remote, "handing packages over", handOverScript(installed));
+      return { id, outs: { ...inputs, usedManager: manager, versions, installed: [], handedOver: installed } };
+    }
+    const taken = await takeOver(remote, inputs.names);
+    return { id, outs: { ...inputs, usedManager: manager, versions, installed: [...new Set([...installed, ...taken])].sort() } };
   }
 
   async update(_id: string, olds: PackagesState, news: PackagesState) {
     const missing = Object.values(olds.versions ?? {}).some((v) => v === "");
-    if (!missing && !managedChanged(olds as never, news as never, ["names", "manager"])) {
-      return { outs: { ...news, usedManager: olds.usedManager, versions: olds.versions, installed: olds.installed } };
+    if (!missing && !managedChanged(olds as never, news as never, ["names", "manager", "handOver"])) {
+      return { outs: { ...news, usedManager: olds.usedManager, versions: olds.versions, installed: olds.installed, handedOver: olds.handedOver } };
     }
     const remote = await this.open(news.connection);
     const manager = await detectManager(remote, news.manager);
     const { installed, versions } = await ensure(remote, manager, news.names);
-    const ours = [...new Set([...(olds.installed ?? []), ...installed])];
+    if (news.handOver) {
+      if (installed.length > 0) await mustRun(remote, "handing packages over", handOverScript(installed));
+      // What it handed over and no longer plans goes, unless another resource took it over meanwhile.
+      const handed = [...new Set([...(olds.handedOver ?? []), ...installed])];
+      const gone = await takeOver(remote, handed.filter((n) => !news.names.includes(n)));
+      if (gone.length > 0) await mustRun(remote, `removing ${gone.join(" ")}`, removeScript(manager, gone), { timeoutSeconds: 3600 });
+      return { outs: { ...news, usedManager: manager, versions, installed: [], handedOver: handed.filter((n) => news.names.includes(n)) } };
+    }
+    const taken = await takeOver(remote, news.names);
+    const ours = [...new Set([...(olds.installed ?? []), ...installed, ...taken])].sort();
     const dropped = ours.filter((n) => !news.names.includes(n));
     if (dropped.length > 0) await mustRun(remote, `removing ${dropped.join(" ")}`, removeScript(manager, dropped), { timeoutSeconds: 3600 });
     return { outs: { ...news, usedManager: manager, versions, installed: ours.filter((n) => news.names.includes(n)) } };
@@ -171,9 +255,12 @@ export class PackagesProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async delete(_id: string, props: PackagesState) {
-    if (!props.installed?.length || !props.usedManager) return;
+    if (!props.usedManager || !(props.installed?.length || props.handedOver?.length)) return;
     const remote = await this.open(props.connection);
-    await mustRun(remote, `removing ${props.installed.join(" ")}`, removeScript(props.usedManager, props.installed), { timeoutSeconds: 3600 });
+    // A hand-over resource removes what nobody took over.
+    const ours = props.handedOver?.length ? [...(props.installed ?? []), ...(await takeOver(remote, props.handedOver))] : props.installed!;
+    if (ours.length === 0) return;
+    await mustRun(remote, `removing ${ours.join(" ")}`, removeScript(props.usedManager, ours), { timeoutSeconds: 3600 });
   }
 }
 
@@ -183,14 +270,16 @@ export class Packages extends pulumi.dynamic.Resource {
   declare readonly usedManager: pulumi.Output<PackageManager>;
   /** Installed version per package ("" while missing). */
   declare readonly versions: pulumi.Output<Record<string, string>>;
-  /** What this resource installed; delete removes exactly these. */
+  /** What this resource installed or took over; delete removes exactly these. */
   declare readonly installed: pulumi.Output<string[]>;
+  /** A hand-over resource: what it installed and left for others to take over. */
+  declare readonly handedOver: pulumi.Output<string[] | undefined>;
 
   constructor(name: string, args: PackagesArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       PackagesProvider.reference,
       name,
-      { ...args, usedManager: undefined, versions: undefined, installed: undefined },
+      { ...args, usedManager: undefined, versions: undefined, installed: undefined, handedOver: undefined },
       { ...opts, additionalSecretOutputs: ["connection", ...(opts?.additionalSecretOutputs ?? [])] },
       "ipv6gw:host",
       "Packages",

@@ -59,6 +59,9 @@ export function radvdProblems(a: RadvdSettings): Problem[] {
   }
 }
 
+/** What radvd needs. */
+export const RADVD_PACKAGES: readonly string[] = ["radvd"];
+
 export class Radvd extends pulumi.ComponentResource {
   /** The rendered radvd.conf. */
   readonly config: pulumi.Output<string>;
@@ -69,7 +72,7 @@ export class Radvd extends pulumi.ComponentResource {
     super("ipv6gw:lan:Radvd", name, {}, opts);
     const conn = a.connection;
     this.config = pulumi.output(a.prefixes).apply((p) => renderRadvdConf(radvdModel(a, p)));
-    const packages = new Packages(`${name}-packages`, { connection: conn, names: ["radvd"] }, childOf(this, opts));
+    const packages = new Packages(`${name}-packages`, { connection: conn, names: [...RADVD_PACKAGES] }, childOf(this, opts));
     const file = new RemoteFile(`${name}-conf`, { connection: conn, path: a.configPath, content: this.config, validate: `radvd --configtest -C %s` }, childOf(this, opts, packages));
     this.service = new Service(`${name}-service`, { connection: conn, name: "radvd", restartTrigger: file.sha256 }, childOf(this, opts, file));
     this.registerOutputs({ config: this.config });

@@ -172,10 +172,13 @@ function sha256(text: string): string {
   return crypto.createHash("sha256").update(text).digest("hex");
 }
 
+/** What the uplink installs: dhcpcd for the lease, radvd for the LANs. */
+export const DHCPV6_PD_PACKAGES: readonly string[] = ["dhcpcd-base", "radvd"];
+
 /** The uplink's children, under `parent`. */
 function buildDhcpv6PdUplink(parent: pulumi.ComponentResource, name: string, a: ParsedArgs, opts?: pulumi.ComponentResourceOptions): Dhcpv6PdOutputs {
   const conn = a.connection;
-  const packages = new Packages(`${name}-packages`, { connection: conn, names: ["dhcpcd-base", "radvd"] }, childOf(parent, opts));
+  const packages = new Packages(`${name}-packages`, { connection: conn, names: [...DHCPV6_PD_PACKAGES] }, childOf(parent, opts));
   // Debian enables its own radvd.service, for /etc/radvd.conf: ours runs with the hook's config instead.
   const distroRadvd = new Service(`${name}-distro-radvd-off`, { connection: conn, name: "radvd", enabled: false, running: false }, childOf(parent, opts, packages));
   // Where the hook keeps its record; delete (last, after every unit stopped) clears what the daemons left.

@@ -69,12 +69,17 @@ function scriptModel(a: Pick<ParsedArgs, "interface" | "serverIpv4" | "clientIpv
   return { name: a.interface, remoteV4: a.serverIpv4, localV4: a.clientIpv4, clientV6: a.clientIpv6, mtu: a.mtu, ttl: a.ttl };
 }
 
+/** What the tunnel installs: curl too when it keeps HE's idea of our IPv4 address current. */
+export function sit6in4Packages(heUpdate: boolean): string[] {
+  return heUpdate ? ["iproute2", "curl"] : ["iproute2"];
+}
+
 /** The tunnel's children, under `parent`. */
 function buildSit6in4Tunnel(parent: pulumi.ComponentResource, name: string, a: ParsedArgs, opts?: pulumi.ComponentResourceOptions): TunnelOutputs {
   const ifname = a.interface;
   const conn = a.connection;
   const scriptPath = `/usr/local/sbin/ipv6gw-${ifname}`;
-  const packages = new Packages(`${name}-packages`, { connection: conn, names: a.heUpdate ? ["iproute2", "curl"] : ["iproute2"] }, childOf(parent, opts));
+  const packages = new Packages(`${name}-packages`, { connection: conn, names: sit6in4Packages(Boolean(a.heUpdate)) }, childOf(parent, opts));
   const file = new RemoteFile(`${name}-script`, { connection: conn, path: scriptPath, content: renderSit6in4Script(scriptModel(a)), mode: "0755" }, childOf(parent, opts, packages));
   const unit = new RemoteFile(`${name}-unit`, { connection: conn, path: `/etc/systemd/system/ipv6gw-${ifname}.service`, content: renderSit6in4Unit({ name: ifname, scriptPath }) }, childOf(parent, opts));
   const deps: pulumi.Resource[] = [file, unit];

@@ -59,12 +59,17 @@ function wgQuickModel(a: Pick<ParsedArgs, "address" | "mtu" | "peerPublicKey" | 
   };
 }
 
+/** What the tunnel installs: wireguard-go too where the kernel has no WireGuard. */
+export function wireguardPackages(facts: Pick<HostFactsData, "features">): string[] {
+  return facts.features.wireguard ? ["wireguard-tools"] : ["wireguard-tools", "wireguard-go"];
+}
+
 /** The tunnel's children, under `parent`. */
 function buildWireguardTunnel(parent: pulumi.ComponentResource, name: string, a: ParsedArgs, opts?: pulumi.ComponentResourceOptions): TunnelOutputs {
   const ifname = a.interface;
   const userspace = !a.facts.features.wireguard;
   const conn = a.connection;
-  const packages = new Packages(`${name}-packages`, { connection: conn, names: userspace ? ["wireguard-tools", "wireguard-go"] : ["wireguard-tools"] }, childOf(parent, opts));
+  const packages = new Packages(`${name}-packages`, { connection: conn, names: wireguardPackages(a.facts) }, childOf(parent, opts));
   const content = pulumi.secret(pulumi.output(a.privateKey).apply((privateKey) => renderWgQuickConf(wgQuickModel(a, privateKey))));
   const files = [new RemoteFile(`${name}-conf`, { connection: conn, path: `/etc/wireguard/${ifname}.conf`, content, mode: "0600" }, childOf(parent, opts, packages))];
   if (userspace) {

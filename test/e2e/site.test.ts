@@ -42,6 +42,13 @@ describe("the lab site, end to end", () => {
     expect(stack.outputs()).toMatchObject({ checksPassed: true, clientAddresses: { c1: C1, c2: C2 }, gatewayAddress: "2001:db8:8888::1" });
   });
 
+  it("installs the gateway's packages in one apt transaction, each then owned by the component that names it", () => {
+    const history = labSh("gw", "grep -E '^Commandline' /var/log/apt/history.log || true").trim().split("\n");
+    expect(history).toEqual(["Commandline: apt-get install -y -q iptables iptables-persistent netfilter-persistent radvd wireguard-go wireguard-tools"]);
+    // Every package was taken over: the hand-over list is gone.
+    expect(labSh("gw", "[ -e /var/lib/ipv6gw/packages ] && echo left || echo gone").trim()).toBe("gone");
+  });
+
   it.each([
     ["c1", C1],
     ["c2", C2],

@@ -1,14 +1,18 @@
 // Provider hooks against a fake box: what each hook runs, what it reports,
 // and how it reacts to what the box answers.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { RemoteFileProvider, backupPathFor, parseRead, readScript as fileReadScript, writeScript as fileWriteScript } from "../../components/host/remote-file";
 import { SysctlProvider, applyScript as sysctlApplyScript, procPath, readScript as sysctlReadScript, restoreScript as sysctlRestoreScript } from "../../components/host/sysctl";
-import { PackagesProvider, installScript, parseVersions, queryScript, removeScript as packagesRemoveScript } from "../../components/host/packages";
+import { PackagesProvider, handOverScript, installScript, parseVersions, queryScript, removeScript as packagesRemoveScript, takeOverScript } from "../../components/host/packages";
 import { ServiceProvider, applyScript as serviceApplyScript, diagnoseScript, parseStatus, statusScript } from "../../components/host/service";
 import { CronEntryProvider, installScript as cronInstallScript, parseLine, readScript as cronReadScript } from "../../components/host/cron-entry";
 import { DETECT_PACKAGE_MANAGER, DETECT_SERVICE_MANAGER } from "../../components/host/platform";
 import { RemoteCommandProvider } from "../../components/host/remote-command";
 import { shq } from "../../components/host/remote";
-import { FakeRemote, connection, opener } from "./fake-remote";
+import { FakeRemote, Rule, connection, opener } from "./fake-remote";
 
 const PROVIDER_V1 = "exports.handler = v1";
 
@@ -119,8 +123,9 @@ describe("Sysctl", () => {
 
 describe("Packages", () => {
   // A box with apt where `missing` gets installed when asked for exactly that list, and removed when asked.
-  const answers = (installed: Record<string, string>, missing: string[]) =>
+  const answers = (installed: Record<string, string>, missing: string[], extra: Rule[] = []) =>
     new FakeRemote([
+      ...extra,
       [DETECT_PACKAGE_MANAGER, { stdout: "apt\n" }],
       [queryScript("apt", Object.keys(installed).sort()), () => ({ stdout: Object.entries(installed).map(([n, v]) => `${n}\t${v}\n`).join("") })],
       [
@@ -134,7 +139,8 @@ describe("Packages", () => {
     ]);
 
   it("installs only what is missing and removes only that on delete", async () => {
-    const box = answers({ radvd: "", iptables: "1.8.9" }, ["radvd"]);
+    // Nothing on the hand-over list.
+    const box = answers({ radvd: "", iptables: "1.8.9" }, ["radvd"], [[takeOverScript(["iptables", "radvd"]), {}]]);
     const p = new PackagesProvider(opener(box));
     const { inputs } = await p.check({}, { connection, names: ["radvd", "iptables", "radvd"] });
     expect(inputs.names).toEqual(["iptables", "radvd"]);
@@ -143,6 +149,60 @@ describe("Packages", () => {
     expect(box.transcript).toMatch(/apt-get install -y -q 'radvd' /);
     await p.delete("p", outs);
     expect(box.calls.at(-1)!.script).toContain("apt-get purge -y -q --autoremove 'radvd'");
+  });
+
+  it("hands a whole plan over: one install, each resource then owns (and removes) what it names, the hand-over resource what nobody took", async () => {
+    // The box: what is installed, and the hand-over list, as the box-side scripts keep it.
+    const installed: Record<string, string> = { iptables: "1.8.9", radvd: "", "wireguard-tools": "" };
+    const list = new Set<string>();
+    const plan = ["iptables", "radvd", "wireguard-tools"];
+    const query = (names: string[]) => [queryScript("apt", names), () => ({ stdout: names.map((n) => `${n}\t${installed[n]}\n`).join("") })] as Rule;
+    const takeOver = (names: string[]) =>
+      [
+        takeOverScript(names),
+        () => {
+          const taken = names.filter((n) => list.has(n));
+          for (const n of taken) list.delete(n);
+          return { stdout: taken.map((n) => `${n}\n`).join("") };
+        },
+      ] as Rule;
+    const box = new FakeRemote([
+      [DETECT_PACKAGE_MANAGER, { stdout: "apt\n" }],
+      query(plan),
+      query(["radvd"]),
+      [
+        installScript("apt", ["radvd", "wireguard-tools"]),
+        () => {
+          installed.radvd = installed["wireguard-tools"] = "1.0";
+          return {};
+        },
+      ],
+      [
+        handOverScript(["radvd", "wireguard-tools"]),
+        () => {
+          list.add("radvd").add("wireguard-tools");
+          return {};
+        },
+      ],
+      takeOver(["radvd"]),
+      takeOver(["radvd", "wireguard-tools"]),
+      [packagesRemoveScript("apt", ["radvd"]), {}],
+      [packagesRemoveScript("apt", ["wireguard-tools"]), {}],
+    ]);
+    const p = new PackagesProvider(opener(box));
+    const all = await p.create({ connection, names: plan, manager: "auto", handOver: true } as never);
+    expect(all.outs).toMatchObject({ installed: [], handedOver: ["radvd", "wireguard-tools"] });
+    expect(box.calls.filter((c) => c.script.includes("apt-get install"))).toHaveLength(1);
+    // A component's own Packages finds it installed and takes it over.
+    const radvd = await p.create({ connection, names: ["radvd"], manager: "auto", handOver: false } as never);
+    expect(radvd.outs.installed).toEqual(["radvd"]);
+    expect([...list]).toEqual(["wireguard-tools"]);
+    // Deleted in dependency order: the component first, removing what it owns; then the plan, removing what nobody took.
+    await p.delete("radvd", radvd.outs);
+    expect(box.calls.at(-1)!.script).toBe(packagesRemoveScript("apt", ["radvd"]));
+    await p.delete("all", all.outs);
+    expect(box.calls.at(-1)!.script).toBe(packagesRemoveScript("apt", ["wireguard-tools"]));
+    expect([...list]).toEqual([]);
   });
 
   it("names the package that cannot be installed", async () => {
@@ -166,6 +226,29 @@ describe("Packages", () => {
     const p = new PackagesProvider(opener(new FakeRemote()));
     const olds = { connection, names: ["radvd"], manager: "auto", versions: { radvd: "" }, __provider: PROVIDER_V1 };
     expect(await p.diff("p", olds as never, { ...olds, versions: undefined } as never)).toMatchObject({ changes: true });
+  });
+
+  it("keeps the hand-over list on the box with sh, flock and grep: taken names leave it, an emptied list leaves no directory of ours", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "ipv6gw-handover-"));
+    try {
+      const at = { dir: path.join(root, "var/lib/ipv6gw/packages"), lock: path.join(root, "run/lock/ipv6gw-packages.lock") };
+      const sh = (script: string) => {
+        const r = spawnSync("sh", ["-c", script], { encoding: "utf8" });
+        expect(r.status).toBe(0);
+        return r.stdout;
+      };
+      expect(sh(takeOverScript(["radvd"], at))).toBe("");
+      sh(handOverScript(["wireguard-tools", "radvd"], at));
+      sh(handOverScript(["radvd", "curl"], at));
+      expect(fs.readFileSync(path.join(at.dir, "handed-over"), "utf8")).toBe("curl\nradvd\nwireguard-tools\n");
+      expect(sh(takeOverScript(["radvd", "iptables", "wireguard"], at))).toBe("radvd\n");
+      expect(fs.readFileSync(path.join(at.dir, "handed-over"), "utf8")).toBe("curl\nwireguard-tools\n");
+      expect(sh(takeOverScript(["wireguard-tools", "curl"], at))).toBe("wireguard-tools\ncurl\n");
+      expect(fs.existsSync(path.join(root, "var/lib/ipv6gw"))).toBe(false);
+      expect(fs.readdirSync(path.join(root, "var/lib"))).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("parses query output", () => {

@@ -138,6 +138,22 @@ describe("a WireGuard site like the lab", () => {
     expect(services).toEqual(expect.arrayContaining(["wg-quick@wg0", "radvd", "ipv6gw-lan-address", "ipv6gw-firewall"]));
   });
 
+  it("installs the gateway's packages in one transaction; each component's own Packages names its part", async () => {
+    const packages = byType(":Packages");
+    const plan = packages.find((p) => p.name === "lab-gateway-packages")!;
+    expect(plan.inputs.handOver).toBe(true);
+    // Registered after the Firewall component, which the policy pack judges as it registers: a refused
+    // ruleset stops `up --policy-pack` before the transaction reaches the box.
+    const firewall = registered.findIndex((r) => r.type === "ipv6gw:firewall:Firewall");
+    expect(firewall).toBeGreaterThanOrEqual(0);
+    expect(registered.indexOf(plan)).toBeGreaterThan(firewall);
+    const parts = await Promise.all(packages.filter((p) => p !== plan).map((p) => value(p.inputs.names as string[])));
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    // Exactly the union of the components' lists: nothing the plan installs is left without an owner.
+    expect([...(await value(plan.inputs.names as string[]))].sort()).toEqual([...new Set(parts.flat())].sort());
+    expect(parts.flat()).toEqual(expect.arrayContaining(["radvd", "wireguard-tools", "wireguard-go"]));
+  });
+
   it("expects each client at its EUI-64 address", async () => {
     expect(await value(site.clientAddresses)).toEqual({ c1: "2001:db8:8888:0:200:5eff:fe00:5311", c2: "2001:db8:8888:0:200:5eff:fe00:5312" });
     expect(await value(site.gatewayAddress)).toBe("2001:db8:8888::1");
@@ -188,6 +204,14 @@ describe("a gw6c router site like the HOWTO", () => {
     await settled();
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("plans the gateway's packages as its components name them: the build tools and radvd for gw6c, iptables' for the firewall", async () => {
+    const packages = byType(":Packages");
+    const plan = packages.find((p) => p.name === "home-gateway-packages")!;
+    const parts = await Promise.all(packages.filter((p) => p !== plan).map((p) => value(p.inputs.names as string[])));
+    expect([...(await value(plan.inputs.names as string[]))].sort()).toEqual([...new Set(parts.flat())].sort());
+    expect(parts.flat()).toEqual(expect.arrayContaining(["gcc", "make", "radvd"]));
+  });
 
   it("builds from the tarball with make target=linux and installs under /usr/local/gw6c", () => {
     const [build] = byType(":RemoteCommand").filter((c) => c.name.endsWith("-build"));
