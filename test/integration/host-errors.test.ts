@@ -91,6 +91,24 @@ describe("what a box cannot do", () => {
       /^service no-such-daemon does not exist on root@.*\(systemd\): install its package or unit file first/,
     );
   });
+
+  it("finds a unit written after systemd looked it up, and does not call it missing", async () => {
+    // systemd keeps a not-found entry for a unit another one requires, and looks again only when a unit
+    // directory's mtime moved since its cache was built: a file written within the same clock tick as
+    // the last change (as when one resource writes what another starts) stays unknown until a
+    // daemon-reload. The directory's mtime put back makes that tick certain here.
+    const unit = (body: string) => `[Unit]\n${body}\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n`;
+    const dir = "/etc/systemd/system";
+    labSh("c1", `printf '%s' '${unit("Requires=ipv6gw-test-b.service")}' > ${dir}/ipv6gw-test-a.service && systemctl daemon-reload`);
+    try {
+      labSh("c1", `m=$(stat -c %y ${dir}) && printf '%s' '${unit("")}' > ${dir}/ipv6gw-test-b.service && touch -d "$m" ${dir}`);
+      expect(labSh("c1", "systemctl show -p LoadState --value ipv6gw-test-b.service").trim()).toBe("not-found");
+      await ServiceProvider.instance.create({ connection: box("c1"), name: "ipv6gw-test-b", enabled: false, running: true, manager: "auto", restartTrigger: "" });
+      expect(labSh("c1", "systemctl is-active ipv6gw-test-b.service || true").trim()).toBe("active");
+    } finally {
+      labSh("c1", `systemctl stop ipv6gw-test-b.service; rm -f ${dir}/ipv6gw-test-a.service ${dir}/ipv6gw-test-b.service; systemctl daemon-reload`);
+    }
+  });
 });
 
 describe("the transport", () => {
