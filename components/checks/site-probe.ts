@@ -9,7 +9,7 @@ import { ConnectionArgs, Connection, connectionSchema } from "../host/connection
 import { Clock, RemoteOpener, UNKNOWN, containsUnknown, providerChanged, zodFailures, realClock, sameValue, sshOpener } from "../host/provider-kit";
 import { lastLines } from "../host/remote";
 import { Probe } from "./probes";
-import { providerReference } from "../host/provider-reference";
+import { ReferencedResource, providerReference } from "../host/provider-reference";
 
 export interface ProbeResult {
   readonly check: string;
@@ -161,7 +161,7 @@ export interface SiteProbeArgs {
   readonly triggers: pulumi.Input<unknown[]>;
 }
 
-export class SiteProbe extends pulumi.dynamic.Resource {
+export class SiteProbe extends ReferencedResource {
   declare readonly results: pulumi.Output<ProbeResult[]>;
   declare readonly passed: pulumi.Output<boolean>;
 

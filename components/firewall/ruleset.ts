@@ -45,7 +45,7 @@ import {
   restorePreviousScript,
   validateScript,
 } from "./ruleset-scripts";
-import { providerReference } from "../host/provider-reference";
+import { ReferencedResource, providerReference } from "../host/provider-reference";
 
 export { EXIT, ROLLBACK_STATUS_SCRIPT, STATE_DIR, rollbackStatusScript } from "./ruleset-scripts";
 
@@ -314,7 +314,7 @@ export class RulesetProvider implements pulumi.dynamic.ResourceProvider {
 export const Ip6tablesRulesetProvider = RulesetProvider;
 
 /** The rules of ours in a box's ip6tables filter table: our chains and the jumps into them. */
-export class Ip6tablesRuleset extends pulumi.dynamic.Resource {
+export class Ip6tablesRuleset extends ReferencedResource {
   /** Ours as ip6tables-save prints it, one line per rule. */
   declare readonly rules: pulumi.Output<string>;
   declare readonly previous: pulumi.Output<string>;
@@ -334,7 +334,7 @@ export class Ip6tablesRuleset extends pulumi.dynamic.Resource {
 }
 
 /** A box's nftables table of ours, `table ip6 ipv6gw`, whole. */
-export class NftRuleset extends pulumi.dynamic.Resource {
+export class NftRuleset extends ReferencedResource {
   /** The table as `nft -s list` prints it, one line per rule. */
   declare readonly rules: pulumi.Output<string>;
   declare readonly previous: pulumi.Output<string>;

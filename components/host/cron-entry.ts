@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, remoteCommandError, mustRun, shq } from "./remote";
-import { providerReference } from "./provider-reference";
+import { ReferencedResource, providerReference } from "./provider-reference";
 
 export function cronEntrySchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -133,7 +133,7 @@ export class CronEntryProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 /** A crontab line owned by the stack. */
-export class CronEntry extends pulumi.dynamic.Resource {
+export class CronEntry extends ReferencedResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly schedule: pulumi.Output<string>;
   declare readonly command: pulumi.Output<string>;

@@ -13,7 +13,7 @@ import { DETECT_PACKAGE_MANAGER, DETECT_SERVICE_MANAGER, PackageManager, Service
 import { HostResourceArgs, RemoteOpener, checkInputs, providerChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, mustRun } from "./remote";
 import { openFreshRemote } from "./ssh-transport";
-import { providerReference } from "./provider-reference";
+import { ReferencedResource, providerReference } from "./provider-reference";
 
 export interface InterfaceFacts {
   readonly name: string;
@@ -301,7 +301,7 @@ export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 /** A box's stable facts (see stableFacts), recorded in state; refresh re-reads them. */
-export class HostFacts extends pulumi.dynamic.Resource {
+export class HostFacts extends ReferencedResource {
   declare readonly facts: pulumi.Output<HostFactsData>;
 
   constructor(name: string, args: HostResourceArgs, opts?: pulumi.CustomResourceOptions) {

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, mustRun, shq } from "./remote";
-import { providerReference } from "./provider-reference";
+import { ReferencedResource, providerReference } from "./provider-reference";
 
 export function keyValueFileSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -153,7 +153,7 @@ export class KeyValueFileProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 /** KEY=value lines held in a file we do not own. */
-export class KeyValueFile extends pulumi.dynamic.Resource {
+export class KeyValueFile extends ReferencedResource {
   declare readonly path: pulumi.Output<string>;
   declare readonly set: pulumi.Output<Record<string, string>>;
   declare readonly remove: pulumi.Output<string[]>;

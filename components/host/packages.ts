@@ -16,7 +16,7 @@ import { Connection } from "./connection";
 import { PACKAGE_MANAGERS, PackageManager, DETECT_PACKAGE_MANAGER, noPackageManager } from "./platform";
 import { HostResourceArgs, RemoteOpener, checkInputs, managedChanged, providerChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, remoteCommandError, lastLines, mustRun, shq } from "./remote";
-import { providerReference } from "./provider-reference";
+import { ReferencedResource, providerReference } from "./provider-reference";
 
 export function packagesSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -265,7 +265,7 @@ export class PackagesProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 /** Packages that must be installed on a box. */
-export class Packages extends pulumi.dynamic.Resource {
+export class Packages extends ReferencedResource {
   declare readonly names: pulumi.Output<string[]>;
   declare readonly usedManager: pulumi.Output<PackageManager>;
   /** Installed version per package ("" while missing). */

@@ -3,6 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionArgs, Connection, connectionSchema } from "./connection";
+import { referencedClass } from "./provider-reference";
 import { Remote } from "./remote";
 import { openRemote } from "./ssh-transport";
 
@@ -114,13 +115,17 @@ export function changedProperties(olds: Record<string, unknown>, news: Record<st
 }
 
 /**
- * Whether the provider's own code changed (a new version of this library).
- * The engine keeps running a resource's read and delete with the code stored
- * in its state (pulumi/pulumi#6490), so a new version must be stored through
- * an update; that update then leaves the box alone (see `managedChanged`).
+ * Whether the provider stored in state must be replaced by the new one. The
+ * engine keeps running a resource's read and delete with the provider stored
+ * in its state (pulumi/pulumi#6490), so provider code stored by an older
+ * version must be replaced through an update, which then leaves the box
+ * alone (see `managedChanged`). Two references to the same class are the same
+ * provider, whatever their loader's text (provider-reference.ts).
  */
 export function providerChanged(olds: Record<string, unknown>, news: Record<string, unknown>): boolean {
-  return typeof news.__provider === "string" && olds.__provider !== news.__provider;
+  if (typeof news.__provider !== "string" || olds.__provider === news.__provider) return false;
+  const was = referencedClass(olds.__provider);
+  return was === undefined || was !== referencedClass(news.__provider);
 }
 
 /**

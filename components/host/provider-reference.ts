@@ -1,24 +1,26 @@
 // What a dynamic resource stores in state as its provider: a reference to
-// the provider class in this library ("components/host/sysctl#SysctlProvider"),
-// not the provider's code.
+// the provider class in this library ("components/host/sysctl#SysctlProvider")
+// with a small loader, not the provider's code.
 //
 // Why: Pulumi serializes a dynamic provider with everything it reaches (for
 // ours: the SSH transport, the address checks, the scripts; 50-80 KB each)
 // into the `__provider` input of every resource. That text rides in every
-// engine event, check and diff, and in the state file (3.1 MB of a lab
-// site's 3.2 MB), which made each site of a fleet preview cost mostly
-// protobuf decoding. A reference is a few hundred bytes.
+// engine event (old and new inputs and outputs: four copies), check, diff and
+// policy analysis, and in the state file, so it was most of what each site
+// of a fleet preview cost. Even a reference, put through Pulumi's serializer,
+// came to 7.5 KB (it wraps every function it reaches); the text is written
+// here instead: one self-contained loader and the reference, about 3 KB.
 //
 // What it changes: the engine runs a resource's read and delete with the
 // provider stored in its state (pulumi/pulumi#6490). Stored as a reference,
 // that is the provider of the ipv6gw checkout the command runs from, as
 // diff and update always were: every version must handle the state of
-// earlier ones. The reference stays the same text across versions, so a new
-// version no longer shows every resource as updated.
+// earlier ones. Two texts that reference the same class are the same
+// provider (referencedClass), so a new loader never shows a resource as
+// updated.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { traceMark } from "../trace";
 
 /** Our package's name (package.json), by which a consumer's program finds the library in its node_modules. */
 export const PACKAGE_NAME = "ipv6gw";
@@ -32,6 +34,13 @@ export interface ProviderReference {
   readonly export: string;
 }
 
+/** What a dynamic resource of ours stores as `__provider`, and what it refers to. */
+export interface ReferencedProvider {
+  readonly reference: ProviderReference;
+  /** The module text the engine's dynamic-provider process evaluates (`exports.handler()` gives the provider). */
+  readonly text: string;
+}
+
 const METHODS = ["check", "diff", "create", "read", "update", "delete"] as const;
 type Method = (typeof METHODS)[number];
 
@@ -39,103 +48,134 @@ type Method = (typeof METHODS)[number];
 const LIBRARY_ROOT = path.resolve(__dirname, "..", "..");
 
 /**
- * A provider that holds only a reference to `providerClass`, exported under
- * its own name by the module `filename` (the caller's __filename), and loads
- * its static `instance` where the engine runs it. It has the methods the
+ * The provider of `providerClass`, exported under its own name by the module
+ * `filename` (the caller's __filename), as a reference the engine turns back
+ * into the class's static `instance` where it runs it. It has the methods the
  * class has, so the engine's defaults apply to the others as before.
  */
 export function providerReference(
   filename: string,
   providerClass: { readonly name: string; readonly prototype: pulumi.dynamic.ResourceProvider },
-): pulumi.dynamic.ResourceProvider {
-  const exportName = providerClass.name;
+): ReferencedProvider {
   const module = path.relative(LIBRARY_ROOT, filename).replace(/\.[jt]s$/, "").split(path.sep).join("/");
   if (module.startsWith("..")) throw new Error(`providerReference: ${filename} is outside the library root ${LIBRARY_ROOT}`);
-  const ref: ProviderReference = { package: PACKAGE_NAME, module, export: exportName };
-  const shim: Partial<Record<Method, (...args: unknown[]) => Promise<unknown>>> = {};
-  for (const method of METHODS) {
-    if (typeof providerClass.prototype[method] !== "function") continue;
-    shim[method] = (...args: unknown[]) => callReferencedProvider(ref, method, args);
-  }
-  return shim as pulumi.dynamic.ResourceProvider;
+  const reference: ProviderReference = { package: PACKAGE_NAME, module, export: providerClass.name };
+  const methods = METHODS.filter((m) => typeof providerClass.prototype[m] === "function");
+  // The reference comes first and alone on its line: referencedClass reads it back. The loader's lines
+  // without their indentation: the text is stored four times per resource in every engine event.
+  const loader = referencedProvider.toString().replace(/^[ \t]+/gm, "");
+  const text = `const reference = ${JSON.stringify(reference)};\nexports.handler = () => (${loader})(reference, ${JSON.stringify(methods)});\n`;
+  return { reference, text };
 }
 
-/** One call of the referenced provider's `method`, timed for the bench (trace.ts; nothing when not tracing). */
-async function callReferencedProvider(ref: ProviderReference, method: Method, args: unknown[]): Promise<unknown> {
-  const provider = await loadReferencedProvider(ref);
-  const started = Date.now();
-  try {
-    return await (provider[method] as (...a: unknown[]) => Promise<unknown>)(...args);
-  } finally {
-    traceMark("provider", "call", { provider: ref.export, method, ms: Date.now() - started });
+/** The class a stored `__provider` text references (this format or Pulumi's serialization of the earlier shim), if it is a reference. */
+export function referencedClass(text: unknown): string | undefined {
+  if (typeof text !== "string") return undefined;
+  const m = /\{"?package"?: ?"([^"]+)", ?"?module"?: ?"([^"]+)", ?"?export"?: ?"([^"]+)"\}/.exec(text);
+  return m ? `${m[1]}/${m[2]}#${m[3]}` : undefined;
+}
+
+/**
+ * A dynamic resource whose provider is stored as a reference. As
+ * pulumi.dynamic.Resource (the same resource type, the same provider plugin),
+ * with the `__provider` text written by providerReference.
+ */
+export abstract class ReferencedResource extends pulumi.CustomResource {
+  constructor(provider: ReferencedProvider, name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions | undefined, module: string, type: string) {
+    if (props.__provider) throw new Error("A dynamic resource must not define the __provider key");
+    super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: provider.text }, opts);
   }
 }
 
 /**
- * The provider a reference names, loaded once per process. This runs in the
- * engine's dynamic-provider process from the text stored in state, so it
- * requires only Node's builtins and installed packages, and finds the
- * library from the process's directory (the program's): there, or in its
- * node_modules. The module loads from the program's compile cache when that
- * holds the current sources, else through ts-node, as the program does.
+ * The provider object the stored text makes in the engine's process: each
+ * method loads the referenced class (once per process) and calls its
+ * instance, timed for the bench when IPV6GW_TRACE names a file (trace.ts's
+ * format). Stored as its own source text, so it is self-contained: only
+ * Node's builtins and installed packages, found from the process's directory
+ * (the program's), there or in its node_modules. The module loads from the
+ * program's compile cache (scripts/language-host/compiled-program.ts) when
+ * that holds the current sources, sparing TypeScript a second or so, else
+ * through ts-node as the program does. No comments inside: they would be
+ * stored too.
  */
-export async function loadReferencedProvider(ref: ProviderReference): Promise<pulumi.dynamic.ResourceProvider> {
+export function referencedProvider(ref: ProviderReference, methods: readonly Method[]): pulumi.dynamic.ResourceProvider {
   const fs = require("fs") as typeof import("fs");
-  const nodePath = require("path") as typeof import("path");
-  const loaded: Map<string, pulumi.dynamic.ResourceProvider> = ((globalThis as Record<string, unknown>).__ipv6gwProviders ??= new Map()) as never;
-  const key = `${ref.package}/${ref.module}#${ref.export}`;
-  const cached = loaded.get(key);
-  if (cached) return cached;
-  const started = Date.now();
-
-  const fix =
-    `The engine runs a stored resource's provider from the ${ref.package} library the program uses. ` +
-    `Run pulumi from the program's directory with a version of ${ref.package} that has ${ref.module}.ts, ` +
-    "or drop the resource from state with `pulumi state delete <urn>` once it is gone from the box.";
-  let root: string | undefined;
-  for (let d = process.cwd(); !root; d = nodePath.dirname(d)) {
+  const p = require("path") as typeof import("path");
+  const mark = (event: string, detail: Record<string, unknown>) => {
+    const file = process.env.IPV6GW_TRACE;
+    if (!file) return;
+    const { performance } = require("perf_hooks") as typeof import("perf_hooks");
     try {
-      if (JSON.parse(fs.readFileSync(nodePath.join(d, "package.json"), "utf8")).name === ref.package) root = d;
+      fs.appendFileSync(file, JSON.stringify({ t: performance.timeOrigin + performance.now(), pid: process.pid, proc: "provider", event, provider: ref.export, ...detail }) + "\n");
     } catch {
-      // No readable package.json here: look further up.
+      return;
     }
-    if (nodePath.dirname(d) === d) break;
-  }
-  try {
-    root ??= nodePath.dirname(require.resolve(`${ref.package}/package.json`, { paths: [process.cwd()] }));
-  } catch {
-    throw new Error(`cannot load the provider ${ref.export}: no ${ref.package} package at or above ${process.cwd()}, nor in its node_modules. ${fix}`);
-  }
-  // The program's compile cache (scripts/language-host/compiled-program.ts) may hold this very source compiled:
-  // a copy whose every input file is unchanged spares loading TypeScript here, a second or so per command.
-  const cache = nodePath.join(root, ".pulumi", "compiled");
-  const hash = (f: string) => require("crypto").createHash("sha256").update(fs.readFileSync(f)).digest("hex");
-  let file = nodePath.join(root, ref.module);
-  for (const manifest of fs.existsSync(cache) ? fs.readdirSync(cache).filter((f) => f.endsWith(".json")) : []) {
-    try {
-      const m = JSON.parse(fs.readFileSync(nodePath.join(cache, manifest), "utf8")) as { key: string; files: Record<string, string>; absent: string[] };
-      const compiled = nodePath.join(cache, m.key, ref.module);
-      if (!fs.existsSync(`${compiled}.js`) || m.absent.some((f) => fs.existsSync(f))) continue;
-      if (Object.entries(m.files).every(([f, h]) => hash(f) === h)) {
-        file = compiled;
-        break;
+  };
+  const load = (): pulumi.dynamic.ResourceProvider => {
+    const loaded: Map<string, pulumi.dynamic.ResourceProvider> = ((globalThis as Record<string, unknown>).__ipv6gwProviders ??= new Map()) as never;
+    const key = `${ref.package}/${ref.module}#${ref.export}`;
+    const cached = loaded.get(key);
+    if (cached) return cached;
+    const started = Date.now();
+    const fix = `Run pulumi from the program's directory with a version of ${ref.package} that has ${ref.module}.ts, or drop the resource from state with \`pulumi state delete <urn>\` once it is gone from the box.`;
+    let root: string | undefined;
+    const nameAt = (d: string): unknown => {
+      try {
+        return JSON.parse(fs.readFileSync(p.join(d, "package.json"), "utf8")).name;
+      } catch {
+        return undefined;
       }
-    } catch {
-      // Unreadable, or a file of it is gone: not this version.
+    };
+    for (let d = process.cwd(); !root; d = p.dirname(d)) {
+      if (nameAt(d) === ref.package) root = d;
+      if (p.dirname(d) === d) break;
     }
+    try {
+      root ??= p.dirname(require.resolve(`${ref.package}/package.json`, { paths: [process.cwd()] }));
+    } catch {
+      throw new Error(`cannot load the provider ${ref.export}: no ${ref.package} package at or above ${process.cwd()}, nor in its node_modules. ${fix}`);
+    }
+    const cache = p.join(root, ".pulumi", "compiled");
+    const hash = (f: string) => require("crypto").createHash("sha256").update(fs.readFileSync(f)).digest("hex");
+    let file = p.join(root, ref.module);
+    for (const manifest of fs.existsSync(cache) ? fs.readdirSync(cache).filter((f) => f.endsWith(".json")) : []) {
+      try {
+        const m = JSON.parse(fs.readFileSync(p.join(cache, manifest), "utf8")) as { key: string; files: Record<string, string>; absent: string[] };
+        const compiled = p.join(cache, m.key, ref.module);
+        if (fs.existsSync(`${compiled}.js`) && !m.absent.some((f) => fs.existsSync(f)) && Object.entries(m.files).every(([f, h]) => hash(f) === h)) {
+          file = compiled;
+          break;
+        }
+      } catch {
+        continue;
+      }
+    }
+    if (!fs.existsSync(`${file}.js`) && !require.extensions[".ts"]) {
+      require(require.resolve("ts-node", { paths: [root] })).register({ transpileOnly: true, project: p.join(root, "tsconfig.json") });
+    }
+    let provider: pulumi.dynamic.ResourceProvider | undefined;
+    try {
+      provider = require(file)[ref.export]?.instance;
+    } catch (e) {
+      throw new Error(`cannot load the provider ${ref.export} from ${file}: ${(e as Error).message}. ${fix}`);
+    }
+    if (!provider) throw new Error(`cannot load the provider ${ref.export}: ${file} exports no ${ref.export} with a static instance. ${fix}`);
+    loaded.set(key, provider);
+    mark("load", { from: file.includes(`${p.sep}.pulumi${p.sep}`) ? "compiled" : "source", ms: Date.now() - started });
+    return provider;
+  };
+  const shim: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const method of methods) {
+    shim[method] = async (...args: unknown[]) => {
+      const provider = load() as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const started = Date.now();
+      try {
+        return await provider[method](...args);
+      } finally {
+        mark("call", { method, ms: Date.now() - started });
+      }
+    };
   }
-  if (!fs.existsSync(`${file}.js`) && !require.extensions[".ts"]) {
-    const tsNode = require(require.resolve("ts-node", { paths: [root] })) as typeof import("ts-node");
-    tsNode.register({ transpileOnly: true, project: nodePath.join(root, "tsconfig.json") });
-  }
-  let provider: pulumi.dynamic.ResourceProvider | undefined;
-  try {
-    provider = (require(file) as Record<string, { instance?: pulumi.dynamic.ResourceProvider } | undefined>)[ref.export]?.instance;
-  } catch (e) {
-    throw new Error(`cannot load the provider ${ref.export} from ${file}: ${(e as Error).message}. ${fix}`);
-  }
-  if (!provider) throw new Error(`cannot load the provider ${ref.export}: ${file} exports no ${ref.export} with a static instance. ${fix}`);
-  loaded.set(key, provider);
-  traceMark("provider", "load", { provider: ref.export, from: file.includes(`${nodePath.sep}.pulumi${nodePath.sep}`) ? "compiled" : "source", ms: Date.now() - started });
-  return provider;
+  return shim as unknown as pulumi.dynamic.ResourceProvider;
 }

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, managedChanged, providerChanged, sameValue, sshOpener } from "./provider-kit";
 import { mustRun, namedError, remoteCommandError } from "./remote";
-import { providerReference } from "./provider-reference";
+import { ReferencedResource, providerReference } from "./provider-reference";
 
 export function remoteCommandSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -128,7 +128,7 @@ export class RemoteCommandProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 /** A one-shot action on a box; see the file comment. */
-export class RemoteCommand extends pulumi.dynamic.Resource {
+export class RemoteCommand extends ReferencedResource {
   /** The last run script's stdout (trailing newline trimmed). */
   declare readonly stdout: pulumi.Output<string>;
   declare readonly stderr: pulumi.Output<string>;

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { remoteCommandError, mustRun, shq } from "./remote";
-import { providerReference } from "./provider-reference";
+import { ReferencedResource, providerReference } from "./provider-reference";
 
 /** Where originals are kept while we own a file. */
 export const BACKUP_DIR = "/var/lib/ipv6gw/backup";
@@ -166,7 +166,7 @@ export class RemoteFileProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 /** A file on a box, owned whole. */
-export class RemoteFile extends pulumi.dynamic.Resource {
+export class RemoteFile extends ReferencedResource {
   declare readonly path: pulumi.Output<string>;
   declare readonly content: pulumi.Output<string>;
   declare readonly mode: pulumi.Output<string>;

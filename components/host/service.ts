@@ -7,7 +7,7 @@ import { Connection } from "./connection";
 import { DETECT_SERVICE_MANAGER, SERVICE_MANAGERS, ServiceManager, noServiceManager } from "./platform";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, remoteCommandError, lastLines, mustRun, shq } from "./remote";
-import { providerReference } from "./provider-reference";
+import { ReferencedResource, providerReference } from "./provider-reference";
 
 export function serviceSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -228,7 +228,7 @@ export class ServiceProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 /** A service held enabled/running (or not). */
-export class Service extends pulumi.dynamic.Resource {
+export class Service extends ReferencedResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly enabled: pulumi.Output<boolean>;
   declare readonly running: pulumi.Output<boolean | "unmanaged">;

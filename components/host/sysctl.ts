@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection } from "./connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "./provider-kit";
 import { remoteCommandError, mustRun, shq } from "./remote";
-import { providerReference } from "./provider-reference";
+import { ReferencedResource, providerReference } from "./provider-reference";
 
 export function sysctlSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -134,7 +134,7 @@ export class SysctlProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 /** A kernel parameter held at a value. */
-export class Sysctl extends pulumi.dynamic.Resource {
+export class Sysctl extends ReferencedResource {
   declare readonly key: pulumi.Output<string>;
   declare readonly value: pulumi.Output<string>;
   declare readonly persist: pulumi.Output<boolean>;

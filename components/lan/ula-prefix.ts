@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { eui64Bytes } from "../net/eui64";
 import { ntpTimestamp, ulaPrefix } from "../net/ula";
-import { providerReference } from "../host/provider-reference";
+import { ReferencedResource, providerReference } from "../host/provider-reference";
 
 interface UlaState {
   mac: string;
@@ -33,7 +33,7 @@ export interface UlaPrefixArgs {
   readonly mac: string;
 }
 
-export class UlaPrefix extends pulumi.dynamic.Resource {
+export class UlaPrefix extends ReferencedResource {
   /** The generated /48, e.g. "fd3a:91c2:7e05::/48". */
   declare readonly prefix: pulumi.Output<string>;
 

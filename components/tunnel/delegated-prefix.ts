@@ -10,7 +10,7 @@ import { Connection } from "../host/connection";
 import { HostResourceArgs, RemoteOpener, checkInputs, diffManaged, managedChanged, sshOpener, withConnection } from "../host/provider-kit";
 import { namedError, remoteCommandError, shq } from "../host/remote";
 import { canonicalPrefix, prefixCovers, subnet } from "../net/ipv6";
-import { providerReference } from "../host/provider-reference";
+import { ReferencedResource, providerReference } from "../host/provider-reference";
 
 export function delegatedPrefixSchema() {
   const { z } = require("zod") as typeof import("zod");
@@ -208,7 +208,7 @@ export class DelegatedPrefixProvider implements pulumi.dynamic.ResourceProvider 
 }
 
 /** The delegation as the gateway holds it; see the file comment. */
-export class DelegatedPrefix extends pulumi.dynamic.Resource {
+export class DelegatedPrefix extends ReferencedResource {
   /** The delegated prefix, "" when none is held. */
   declare readonly prefix: pulumi.Output<string>;
   /** Each LAN's /64, by interface. */

@@ -1,19 +1,20 @@
 // What each dynamic resource stores as its provider: a small reference that a
 // fresh engine-style process (plain node, no ts-node registered, no program
-// loaded) turns back into the real provider.
+// loaded) turns back into the real provider; and when a stored one counts as
+// a change of provider.
 
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { SiteProbeProvider } from "../../components/checks/site-probe";
 import { RulesetProvider } from "../../components/firewall/ruleset";
 import { CronEntryProvider } from "../../components/host/cron-entry";
 import { HostFactsProvider } from "../../components/host/host-facts";
 import { KeyValueFileProvider } from "../../components/host/key-value-file";
 import { PackagesProvider } from "../../components/host/packages";
-import { PACKAGE_NAME, providerReference } from "../../components/host/provider-reference";
+import { providerChanged } from "../../components/host/provider-kit";
+import { PACKAGE_NAME, providerReference, referencedClass } from "../../components/host/provider-reference";
 import { RemoteCommandProvider } from "../../components/host/remote-command";
 import { RemoteFileProvider } from "../../components/host/remote-file";
 import { ServiceProvider } from "../../components/host/service";
@@ -40,11 +41,6 @@ const PROVIDERS = [
 
 const METHODS = ["check", "diff", "create", "read", "update", "delete"];
 
-/** The text pulumi.dynamic.Resource stores as `__provider`. */
-async function stored(provider: pulumi.dynamic.ResourceProvider): Promise<string> {
-  return (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
-}
-
 /** Evaluates stored providers as the engine's dynamic-provider process does, in a fresh node in `cwd`; prints what `script` returns. */
 function inEngineProcess(cwd: string, texts: readonly string[], script: string, env: NodeJS.ProcessEnv = {}): unknown {
   const program = `
@@ -59,17 +55,31 @@ function inEngineProcess(cwd: string, texts: readonly string[], script: string, 
 
 describe("provider references", () => {
   let texts: string[];
-  beforeAll(async () => {
-    texts = await Promise.all(PROVIDERS.map((p) => stored(p.reference)));
+  beforeAll(() => {
+    texts = PROVIDERS.map((p) => p.reference.text);
   });
 
-  it("store a few kilobytes, name the provider's module, and nothing of this checkout's path", () => {
+  it("store about 3 KB, name the provider's module, and nothing of this checkout's path", () => {
     PROVIDERS.forEach((p, i) => {
-      // The code itself (SSH transport, checks, scripts) was 50-80 KB per resource.
-      expect(texts[i].length).toBeLessThan(8000);
-      expect(texts[i]).toContain(`export: "${p.name}"`);
+      // The code itself (SSH transport, checks, scripts) was 50-80 KB per resource; a reference through Pulumi's serializer 7.5 KB.
+      expect(texts[i].length).toBeLessThan(3500);
+      expect(texts[i]).toContain(`"export":"${p.name}"`);
+      expect(referencedClass(texts[i])).toBe(`${PACKAGE_NAME}/${p.reference.reference.module}#${p.name}`);
       expect(texts[i]).not.toContain(ROOT);
     });
+  });
+
+  it("count as the same provider whatever their loader, and as a new one for another class or stored code", () => {
+    // As Pulumi's serializer stored the earlier shim (ipv6gw before this format), abridged.
+    const earlier = `exports.handler = __f0;\n\nvar __ref = {package: "ipv6gw", module: "components/host/sysctl", export: "SysctlProvider"};\nvar __provider = {check: __f1};\n`;
+    const sysctl = SysctlProvider.reference.text;
+    expect(referencedClass(earlier)).toBe("ipv6gw/components/host/sysctl#SysctlProvider");
+    expect(providerChanged({ __provider: earlier }, { __provider: sysctl })).toBe(false);
+    expect(providerChanged({ __provider: sysctl }, { __provider: sysctl })).toBe(false);
+    expect(providerChanged({ __provider: earlier }, { __provider: ServiceProvider.reference.text })).toBe(true);
+    // The provider's code itself, as versions before references stored it.
+    expect(providerChanged({ __provider: "exports.handler = __f0;\nfunction __f0() { /* the SSH transport ... */ }" }, { __provider: sysctl })).toBe(true);
+    expect(referencedClass("exports.handler = __f0;")).toBeUndefined();
   });
 
   it("load the real providers in a fresh engine process, with the methods each class has and no more", () => {
@@ -137,7 +147,7 @@ describe("provider references", () => {
           return { id: "x" };
         }
       }
-      const text = await stored(providerReference(path.join(ROOT, "components", "fake", "thing.ts"), FakeProvider));
+      const { text } = providerReference(path.join(ROOT, "components", "fake", "thing.ts"), FakeProvider);
       const trace = path.join(lib, "trace.jsonl");
       const from = () => {
         fs.rmSync(trace, { force: true });
