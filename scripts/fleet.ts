@@ -12,6 +12,10 @@ import { renderMarkdown, renderText } from "./fleet/summary";
 // promise and resource it makes (debuggablePromise, sourcePosition): a quarter of this process's time
 // while ten sites run. The fleet reports errors by message, so V8's own traces (JS positions) do.
 delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+// Pulumi's runtime logs about five debug lines per resource, each a Log call to the site's CLI that comes
+// back as an engine event (half of a site's events): the summary never shows them, and the fleet has no
+// --debug. Its resource code calls them through the log module's exports, so this silences them all.
+(require("@pulumi/pulumi/log") as { debug: (...args: unknown[]) => Promise<void> }).debug = () => Promise.resolve();
 
 async function main(): Promise<number> {
   let options;
