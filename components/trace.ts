@@ -1,11 +1,12 @@
 // Timing marks for the bench (npm run bench): when IPV6GW_TRACE names a
 // file, each process of a pulumi command (language host, program, dynamic
-// provider, connection broker) appends one JSON line per mark, stamped with
-// the wall clock they share. Unset (always, outside the bench), a mark costs
-// one environment lookup and writes nothing.
+// provider) appends one JSON line per mark, stamped with the wall clock they
+// share. Unset (always, outside the bench), a mark costs one environment
+// lookup and writes nothing. The provider loader stored in state writes the
+// same lines with its own copy (host/provider-reference.ts).
 //
-// Self-contained (requires inside): dynamic providers serialize what they
-// call, and this must not drag a module graph along.
+// Self-contained (requires inside): the language host loads it before
+// anything else, and it must not drag a module graph along.
 
 /** Appends `{ t, pid, proc, event, ...detail }` to $IPV6GW_TRACE; `at` defaults to now (ms since the epoch). */
 export function traceMark(proc: string, event: string, detail: Record<string, unknown> = {}, at?: number): void {
