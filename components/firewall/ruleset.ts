@@ -158,9 +158,12 @@ export class RulesetProvider implements pulumi.dynamic.ResourceProvider {
     private readonly clock: Clock = realClock,
   ) {}
 
-  async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+  async check(olds: Record<string, unknown>, news: Record<string, unknown>) {
     const checked = checkInputs(news, rulesetSchema());
     if (checked.failures.length > 0 || containsUnknown(news)) return checked;
+    // The table this box's kernel last accepted (state keeps inputs only once applied) needs no second
+    // opinion: an unchanged firewall costs a preview, and the up after it, no connection to the gateway.
+    if (typeof olds.rules === "string" && olds.rules === news.rules && backendOf(olds as Partial<RulesetState>) === backendOf(news as Partial<RulesetState>)) return checked;
     // Preview runs check too: a rule the kernel rejects fails here, before anything changes.
     const remote = await this.open(news.connection as Connection);
     const problem = await validate(remote, backendOf(news as Partial<RulesetState>), news.rules as string);

@@ -79,12 +79,12 @@ describe("the lab site, end to end", () => {
     expect(stack.preview(["--expect-no-changes", "--refresh"]).status).toBe(0);
   });
 
-  it("reads each box's facts once per command: an up with its preview dials each client once (the update takes the preview's read)", () => {
+  it("reads each box's facts once per command: a no-op up with its preview dials each box once (the update takes the preview's read, and the kernel is not asked again about the rules it holds)", () => {
     const accepted = (box: string) => Number(labSh(box, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true").trim());
-    const before = { c1: accepted("c1"), c2: accepted("c2") };
+    const before = { gw: accepted("gw"), c1: accepted("c1"), c2: accepted("c2") };
     const up = stack.run(["up", "--yes"]);
     expect(up.status).toBe(0);
-    expect({ c1: accepted("c1") - before.c1, c2: accepted("c2") - before.c2 }).toEqual({ c1: 1, c2: 1 });
+    expect({ gw: accepted("gw") - before.gw, c1: accepted("c1") - before.c1, c2: accepted("c2") - before.c2 }).toEqual({ gw: 1, c1: 1, c2: 1 });
   });
 
   it("converges again when the lab was booted blank under the old state", () => {

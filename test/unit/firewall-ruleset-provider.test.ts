@@ -114,6 +114,23 @@ describe("Ip6tablesRuleset: check (preview)", () => {
     expect(pooled.calls).toEqual([]);
   });
 
+  it("leaves the box alone for the table its kernel last accepted, and asks it again for any other", async () => {
+    const same = harness([]);
+    expect((await same.provider.check({ connection, rules: RULES }, { connection, rules: RULES })).failures).toEqual([]);
+    expect(same.pooled.calls).toEqual([]);
+    const changed = renderFilterTable(firewallTable({ lanInterface: "eth0", rules: [{ name: "ssh-in", action: "accept", protocol: "tcp", port: 22 }] }));
+    for (const [olds, news] of [
+      [{ connection, rules: RULES }, { connection, rules: changed }],
+      // The same text accepted by the other backend is not what this one would load.
+      [{ connection, rules: RULES, backend: "nftables" }, { connection, rules: RULES }],
+      [{}, { connection, rules: RULES }],
+    ] as const) {
+      const { provider, pooled } = harness([[validateScript(), {}]]);
+      await provider.check(olds, news);
+      expect(pooled.calls).toHaveLength(1);
+    }
+  });
+
   it.each([
     ["the rules", { connection, rules: UNKNOWN }],
     ["the connection's host", { connection: { ...connection, host: UNKNOWN }, rules: RULES }],
