@@ -2,11 +2,11 @@
 // file, each process of a pulumi command (language host, program, dynamic
 // provider) appends one JSON line per mark, stamped with the wall clock they
 // share. Unset (always, outside the bench), a mark costs one environment
-// lookup and writes nothing. The provider loader stored in state writes the
-// same lines with its own copy (host/provider-reference.ts).
+// lookup and writes nothing.
 //
-// Self-contained (requires inside): the language host loads it before
-// anything else, and it must not drag a module graph along.
+// Self-contained (requires inside): the provider reference stored in state
+// holds traceMark's source text (host/provider-reference.ts), and the
+// language host loads this before anything else.
 
 /** Appends `{ t, pid, proc, event, ...detail }` to $IPV6GW_TRACE; `at` defaults to now (ms since the epoch). */
 export function traceMark(proc: string, event: string, detail: Record<string, unknown> = {}, at?: number): void {

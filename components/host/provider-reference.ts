@@ -21,6 +21,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { traceMark } from "../trace";
 
 /** Our package's name (package.json), by which a consumer's program finds the library in its node_modules. */
 export const PACKAGE_NAME = "ipv6gw";
@@ -61,10 +62,10 @@ export function providerReference(
   if (module.startsWith("..")) throw new Error(`providerReference: ${filename} is outside the library root ${LIBRARY_ROOT}`);
   const reference: ProviderReference = { package: PACKAGE_NAME, module, export: providerClass.name };
   const methods = METHODS.filter((m) => typeof providerClass.prototype[m] === "function");
-  // The reference comes first and alone on its line: referencedClass reads it back. The loader's lines
-  // without their indentation: the text is stored four times per resource in every engine event.
-  const loader = referencedProvider.toString().replace(/^[ \t]+/gm, "");
-  const text = `const reference = ${JSON.stringify(reference)};\nexports.handler = () => (${loader})(reference, ${JSON.stringify(methods)});\n`;
+  // The reference comes first and alone on its line: referencedClass reads it back. The functions'
+  // lines without their indentation: the text is stored four times per resource in every engine event.
+  const source = (f: (...args: never[]) => unknown) => f.toString().replace(/^[ \t]+/gm, "");
+  const text = `const reference = ${JSON.stringify(reference)};\nexports.handler = () => (${source(referencedProvider)})(reference, ${JSON.stringify(methods)}, ${source(traceMark)});\n`;
   return { reference, text };
 }
 
@@ -90,8 +91,8 @@ export abstract class ReferencedResource extends pulumi.CustomResource {
 /**
  * The provider object the stored text makes in the engine's process: each
  * method loads the referenced class (once per process) and calls its
- * instance, timed for the bench when IPV6GW_TRACE names a file (trace.ts's
- * format). Stored as its own source text, so it is self-contained: only
+ * instance, timed for the bench by `mark` (trace.ts's traceMark, stored
+ * beside it as its source). Stored as its own source text, so it is self-contained: only
  * Node's builtins and installed packages, found from the process's directory
  * (the program's), there or in its node_modules. The module loads from the
  * program's compile cache (scripts/language-host/compiled-program.ts) when
@@ -99,19 +100,9 @@ export abstract class ReferencedResource extends pulumi.CustomResource {
  * through ts-node as the program does. No comments inside: they would be
  * stored too.
  */
-export function referencedProvider(ref: ProviderReference, methods: readonly Method[]): pulumi.dynamic.ResourceProvider {
+export function referencedProvider(ref: ProviderReference, methods: readonly Method[], mark: typeof traceMark): pulumi.dynamic.ResourceProvider {
   const fs = require("fs") as typeof import("fs");
   const p = require("path") as typeof import("path");
-  const mark = (event: string, detail: Record<string, unknown>) => {
-    const file = process.env.IPV6GW_TRACE;
-    if (!file) return;
-    const { performance } = require("perf_hooks") as typeof import("perf_hooks");
-    try {
-      fs.appendFileSync(file, JSON.stringify({ t: performance.timeOrigin + performance.now(), pid: process.pid, proc: "provider", event, provider: ref.export, ...detail }) + "\n");
-    } catch {
-      return;
-    }
-  };
   const load = (): pulumi.dynamic.ResourceProvider => {
     const loaded: Map<string, pulumi.dynamic.ResourceProvider> = ((globalThis as Record<string, unknown>).__ipv6gwProviders ??= new Map()) as never;
     const key = `${ref.package}/${ref.module}#${ref.export}`;
@@ -162,7 +153,7 @@ export function referencedProvider(ref: ProviderReference, methods: readonly Met
     }
     if (!provider) throw new Error(`cannot load the provider ${ref.export}: ${file} exports no ${ref.export} with a static instance. ${fix}`);
     loaded.set(key, provider);
-    mark("load", { from: file.includes(`${p.sep}.pulumi${p.sep}`) ? "compiled" : "source", ms: Date.now() - started });
+    mark("provider", "load", { provider: ref.export, from: file.includes(`${p.sep}.pulumi${p.sep}`) ? "compiled" : "source", ms: Date.now() - started });
     return provider;
   };
   const shim: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
@@ -173,7 +164,7 @@ export function referencedProvider(ref: ProviderReference, methods: readonly Met
       try {
         return await provider[method](...args);
       } finally {
-        mark("call", { method, ms: Date.now() - started });
+        mark("provider", "call", { provider: ref.export, method, ms: Date.now() - started });
       }
     };
   }

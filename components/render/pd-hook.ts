@@ -17,7 +17,8 @@
 //      0 radvd leaves the prefix out, and hosts count down what they heard),
 //      still the LAN's while the lease is valid past its preferred lifetime;
 //      a /64 it advertised but the LAN no longer holds after a dhcpcd event
-//      (renumbered, or the lease ran out) with lifetimes 0 (RFC 9096 3.5), so hosts stop using it at once
+//      (renumbered, or the lease ran out) with lifetimes 0 (RFC 9096 3.5),
+//      so hosts stop using it at once
 //      (a render between events, at boot or by the timer, leaves such a /64
 //      out instead: only dhcpcd says a prefix is gone), until the last
 //      valid lifetime it advertised has run out (and for three advertising
