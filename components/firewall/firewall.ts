@@ -186,6 +186,13 @@ export function firewallBoxProblems(facts: HostFactsData, backend: RulesetBacken
   return problems;
 }
 
+/**
+ * The ruleset's check asks the box's kernel only when the box has the tool to ask with: while the
+ * facts say it is missing (a fresh gateway), a connection would find nothing to check with. Apply
+ * checks on the box before it loads anything. Absent otherwise, so converged stacks keep their inputs.
+ */
+const noKernelCheck = (toolMissing: boolean) => (toolMissing ? { kernelCheck: false } : {});
+
 /** Everything wrong with a Firewall's args for this box. Pure. */
 export function firewallProblems(a: FirewallSettings & { facts: HostFactsData; backend: RulesetBackend; persist: boolean }): Problem[] {
   const problems = firewallSettingsProblems(a);
@@ -246,13 +253,14 @@ export class Firewall extends pulumi.ComponentResource {
     });
     super(FIREWALL_TYPE, name, inputs, { ...opts, hideDiffs: [...(opts?.hideDiffs ?? []), ...FIREWALL_HIDDEN_DIFFS] });
     const plan = persistencePlan(a.facts, a.backend);
-    this.ruleset = a.backend === "nftables" ? this.nftables(name, a, table, plan, opts) : this.iptables(name, a, table, plan, opts);
+    const toolMissing = (a.backend === "nftables" ? a.facts.nftVersion : a.facts.ip6tablesBackend) === "";
+    this.ruleset = a.backend === "nftables" ? this.nftables(name, a, table, plan, toolMissing, opts) : this.iptables(name, a, table, plan, toolMissing, opts);
     if (a.persist) {
       this.persistedPath = plan.path;
       this.bootUnit = `${plan.service}.service`;
     }
     const tool = a.backend === "nftables" ? "nft" : "ip6tables";
-    if (pulumi.runtime.isDryRun() && (a.backend === "nftables" ? a.facts.nftVersion : a.facts.ip6tablesBackend) === "") {
+    if (pulumi.runtime.isDryRun() && toolMissing) {
       // Not a silent pass: the preview is incomplete here, and says so.
       pulumi.log.warn(
         `the ruleset was checked by the rule model only: ${tool} is not installed on the gateway yet, so its kernel could not check the rules at preview. ` +
@@ -266,11 +274,11 @@ export class Firewall extends pulumi.ComponentResource {
   }
 
   /** Chains of ours in the ip6tables filter table, loaded at boot by the distribution's loader. */
-  private iptables(name: string, a: ParsedFirewallArgs, table: FilterTable, plan: PersistencePlan, opts?: pulumi.ComponentResourceOptions): Ip6tablesRuleset {
+  private iptables(name: string, a: ParsedFirewallArgs, table: FilterTable, plan: PersistencePlan, toolMissing: boolean, opts?: pulumi.ComponentResourceOptions): Ip6tablesRuleset {
     const packages = new Packages(`${name}-packages`, { connection: a.connection, names: [...plan.packages] }, childOf(this, opts, ...after(a)));
     const ruleset = new Ip6tablesRuleset(
       `${name}-ruleset`,
-      { connection: a.connection, rules: renderFilterTable(table), rollbackSeconds: a.rollbackSeconds, persistPath: a.persist ? plan.path : undefined },
+      { connection: a.connection, rules: renderFilterTable(table), rollbackSeconds: a.rollbackSeconds, persistPath: a.persist ? plan.path : undefined, ...noKernelCheck(toolMissing) },
       childOf(this, opts, packages),
     );
     if (a.persist) {
@@ -281,13 +289,13 @@ export class Firewall extends pulumi.ComponentResource {
   }
 
   /** Our nftables table, loaded at boot by a unit of ours. Other names than the iptables children: switching backends creates these before it removes those. */
-  private nftables(name: string, a: ParsedFirewallArgs, table: FilterTable, plan: PersistencePlan, opts?: pulumi.ComponentResourceOptions): NftRuleset {
+  private nftables(name: string, a: ParsedFirewallArgs, table: FilterTable, plan: PersistencePlan, toolMissing: boolean, opts?: pulumi.ComponentResourceOptions): NftRuleset {
     const packages = new Packages(`${name}-nft-packages`, { connection: a.connection, names: [...plan.packages] }, childOf(this, opts, ...after(a)));
     // The unit exists before the table does: forwarding's unit requires it as soon as the ruleset stands.
     const unit = a.persist ? new RemoteFile(`${name}-nft-unit`, { connection: a.connection, path: NFT_BOOT_UNIT_PATH, content: renderNftBootUnit() }, childOf(this, opts)) : undefined;
     const ruleset = new NftRuleset(
       `${name}-nft-ruleset`,
-      { connection: a.connection, rules: renderNftTable(table), rollbackSeconds: a.rollbackSeconds, persistPath: a.persist ? plan.path : undefined },
+      { connection: a.connection, rules: renderNftTable(table), rollbackSeconds: a.rollbackSeconds, persistPath: a.persist ? plan.path : undefined, ...noKernelCheck(toolMissing) },
       childOf(this, opts, packages, ...(unit ? [unit] : [])),
     );
     if (a.persist) {

@@ -60,6 +60,7 @@ export function rulesetSchema() {
       rules: z.string(),
       rollbackSeconds: z.number().int().min(10, "must be at least 10 s, or a slow link rolls back a good ruleset").max(3600).default(DEFAULT_ROLLBACK_SECONDS),
       persistPath: z.string().regex(/^\/[^\0]*[^/]$/, "must be an absolute file path").optional(),
+      kernelCheck: z.boolean().optional(),
     })
     .superRefine((v, ctx) => {
       const ok = v.backend === "nftables" ? v.rules.startsWith(`${NFT_TABLE_REF} {\n`) && v.rules.trimEnd().endsWith("}") : v.rules.startsWith("*filter\n") && v.rules.trimEnd().endsWith("COMMIT");
@@ -75,6 +76,11 @@ export interface RulesetArgs extends HostResourceArgs {
   readonly rollbackSeconds?: pulumi.Input<number>;
   /** Where the box loads the rules at boot (/etc/iptables/rules.v6, /etc/ipv6gw/firewall.nft ...). Defaults to none (not persisted). */
   readonly persistPath?: pulumi.Input<string>;
+  /**
+   * Have the box's kernel check the rules at check (preview), in a throwaway namespace. Defaults to
+   * true; false spares the connection when the box has no tool to check with yet. Apply checks anyway.
+   */
+  readonly kernelCheck?: pulumi.Input<boolean>;
 }
 
 /** The ip6tables backend's arguments (history: the type the Firewall used before it had two backends). */
@@ -86,6 +92,8 @@ interface RulesetState {
   rules: string;
   rollbackSeconds: number;
   persistPath?: string;
+  /** False: check skips the kernel (RulesetArgs.kernelCheck). */
+  kernelCheck?: boolean;
   /** Ours as found before we first applied; delete puts it back (normally: nothing). */
   previous?: string;
   /** Whether the boot copy holds exactly the live rules. */
@@ -164,6 +172,7 @@ export class RulesetProvider implements pulumi.dynamic.ResourceProvider {
     // The table this box's kernel last accepted (state keeps inputs only once applied) needs no second
     // opinion: an unchanged firewall costs a preview, and the up after it, no connection to the gateway.
     if (typeof olds.rules === "string" && olds.rules === news.rules && backendOf(olds as Partial<RulesetState>) === backendOf(news as Partial<RulesetState>)) return checked;
+    if (news.kernelCheck === false) return checked;
     // Preview runs check too: a rule the kernel rejects fails here, before anything changes.
     const remote = await this.open(news.connection as Connection);
     const problem = await validate(remote, backendOf(news as Partial<RulesetState>), news.rules as string);

@@ -98,11 +98,16 @@ export function applyScript(manager: ServiceManager, name: string, enabled: bool
       if (running === true) {
         // Not blocking on the job: a daemon that forks only once it is ready (gw6c after the
         // broker answers) would hold the deployment forever. Wait a bounded time, then say why.
+        // The state counts once the unit's job is done (the job is queued before systemctl
+        // returns): until then "active" may be the instance a restart replaces, and "inactive"
+        // a start waiting on a dependency. Polled every 0.1 s: a deployment starts services in turn.
         lines.push(
           `systemctl ${restart ? "restart" : "start"} --no-block ${n}`,
-          `i=0; while [ $i -lt ${START_TIMEOUT_SECONDS} ]; do`,
-          `  case "$(systemctl is-active ${n})" in active) exit 0 ;; failed|inactive) [ $i -gt 0 ] && exit 1 ;; esac`,
-          "  i=$((i + 1)); sleep 1",
+          `i=0; while [ $i -lt ${START_TIMEOUT_SECONDS * 10} ]; do`,
+          `  if ! systemctl show -p Job ${n} | grep -q '^Job=[0-9]'; then`,
+          `    case "$(systemctl is-active ${n})" in active) exit 0 ;; failed|inactive) exit 1 ;; esac`,
+          "  fi",
+          "  i=$((i + 1)); sleep 0.1",
           "done",
           `echo "still not active after ${START_TIMEOUT_SECONDS} s ($(systemctl is-active ${n}))" >&2; exit 1`,
         );

@@ -109,6 +109,28 @@ describe("what a box cannot do", () => {
       labSh("c1", `systemctl stop ipv6gw-test-b.service; rm -f ${dir}/ipv6gw-test-a.service ${dir}/ipv6gw-test-b.service; systemctl daemon-reload`);
     }
   });
+
+  it("waits for a start queued behind a slow dependency, and says when a unit fails to start", async () => {
+    // While its job waits for the dependency, the unit is "inactive": that is not a failure yet.
+    const oneshot = (exec: string, unit = "") => `[Unit]\n${unit}\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=${exec}\n`;
+    const dir = "/etc/systemd/system";
+    const units = {
+      "ipv6gw-test-slow": oneshot("/bin/sleep 3"),
+      "ipv6gw-test-after": oneshot("/bin/true", "Wants=ipv6gw-test-slow.service\nAfter=ipv6gw-test-slow.service"),
+      "ipv6gw-test-broken": oneshot("/bin/false"),
+    };
+    labSh("c1", `${Object.entries(units).map(([name, text]) => `printf '%b' '${text}' > ${dir}/${name}.service`).join(" && ")} && systemctl daemon-reload`);
+    try {
+      await ServiceProvider.instance.create({ connection: box("c1"), name: "ipv6gw-test-after", enabled: false, running: true, manager: "auto", restartTrigger: "" });
+      expect(labSh("c1", "systemctl is-active ipv6gw-test-slow.service ipv6gw-test-after.service || true").trim().split("\n")).toEqual(["active", "active"]);
+      await expect(ServiceProvider.instance.create({ connection: box("c1"), name: "ipv6gw-test-broken", enabled: false, running: true, manager: "auto", restartTrigger: "" })).rejects.toThrow(
+        /^service ipv6gw-test-broken on root@.* could not be started \(systemd\)/,
+      );
+    } finally {
+      const names = Object.keys(units).map((u) => `${u}.service`).join(" ");
+      labSh("c1", `systemctl stop ${names}; systemctl reset-failed ${names} 2>/dev/null; rm -f ${Object.keys(units).map((u) => `${dir}/${u}.service`).join(" ")}; systemctl daemon-reload`);
+    }
+  });
 });
 
 describe("the transport", () => {

@@ -131,6 +131,15 @@ describe("Ip6tablesRuleset: check (preview)", () => {
     }
   });
 
+  it("leaves the box alone when its facts say it has no tool to check with yet (kernelCheck false), and asks it otherwise", async () => {
+    const fresh = harness([]);
+    expect((await fresh.provider.check({}, { connection, rules: RULES, kernelCheck: false })).failures).toEqual([]);
+    expect(fresh.pooled.calls).toEqual([]);
+    const { provider, pooled } = harness([[validateScript(), {}]]);
+    await provider.check({}, { connection, rules: RULES, kernelCheck: true });
+    expect(pooled.calls).toHaveLength(1);
+  });
+
   it.each([
     ["the rules", { connection, rules: UNKNOWN }],
     ["the connection's host", { connection: { ...connection, host: UNKNOWN }, rules: RULES }],
