@@ -1,11 +1,11 @@
 // Command-line parsing for `npm run lab -- <verb> ...`. Pure: returns the
 // command or throws a usage error that says what was wrong.
 import { usageError } from "./errors";
-import { BOX_NAMES, BoxName, isBoxName, Scenario, SCENARIOS } from "./topology";
+import { BOX_NAMES, BoxName, clientsProblem, DEFAULT_LAN_CLIENTS, isBoxName, MAX_LAN_CLIENTS, Scenario, SCENARIOS } from "./topology";
 
 export type Command =
   | { readonly verb: "help" }
-  | { readonly verb: "up"; readonly scenario: Scenario }
+  | { readonly verb: "up"; readonly scenario: Scenario; readonly clients: number }
   | { readonly verb: "down" }
   | { readonly verb: "reset" }
   | { readonly verb: "status" }
@@ -18,8 +18,9 @@ export type IspAction = "renumber" | "dhcp-stop" | "dhcp-start";
 
 export const USAGE = `Usage: npm run lab -- <verb> [options]
 
-  up [--scenario direct|nat|native]
-                               boot the lab (default scenario: direct); idempotent
+  up [--scenario direct|nat|native] [--clients N]
+                               boot the lab (default scenario: direct); idempotent;
+                               --clients: c1..cN on the LAN (${DEFAULT_LAN_CLIENTS}-${MAX_LAN_CLIENTS}, default ${DEFAULT_LAN_CLIENTS}; not native)
   down                         stop every box, remove namespaces, links, mounts and state
   reset                        back to blank boxes (fresh overlays, same scenario), no rebuild
   status                       scenario, and for each box: running, sshd answering
@@ -34,12 +35,16 @@ export const USAGE = `Usage: npm run lab -- <verb> [options]
   exec <box> -- <command...>   run a command inside a box (as root, no ssh); exit code passed through
   help                         this text
 
-Boxes: ${BOX_NAMES.join(", ")} (natbox only in the nat scenario, c3 only in native).
+Boxes: gw, c1, c2, isp, outside, natbox (only in the nat scenario), c3 (on the second LAN in
+native, or with --clients 3 or more) and c4..c${MAX_LAN_CLIENTS} (with --clients).
 Caches: \${IPV6GW_CACHE:-\${XDG_CACHE_HOME:-~/.cache}/ipv6gw}/lab; state: \${IPV6GW_LAB_DIR:-/var/lib/ipv6gw-lab} (lab.json).`;
 
+/** The box names, short: the clients as a range. */
+const BOXES_TEXT = `${BOX_NAMES.filter((b) => !/^c\d+$/.test(b)).join(", ")}, c1..c${MAX_LAN_CLIENTS}`;
+
 function parseBox(verb: string, name: string | undefined): BoxName {
-  if (name === undefined || name === "--") throw usageError(`lab ${verb}: which box? Name one of: ${BOX_NAMES.join(", ")}`);
-  if (!isBoxName(name)) throw usageError(`lab ${verb}: unknown box '${name}'; the boxes are: ${BOX_NAMES.join(", ")}`);
+  if (name === undefined || name === "--") throw usageError(`lab ${verb}: which box? Name one of: ${BOXES_TEXT}`);
+  if (!isBoxName(name)) throw usageError(`lab ${verb}: unknown box '${name}'; the boxes are: ${BOXES_TEXT}`);
   return name;
 }
 
@@ -57,18 +62,26 @@ export function parseArgs(argv: readonly string[]): Command {
       return { verb: "help" };
     case "up": {
       let scenario: Scenario = "direct";
+      let clients = DEFAULT_LAN_CLIENTS;
       for (let i = 0; i < rest.length; i++) {
         const a = rest[i];
-        let value: string | undefined;
-        if (a === "--scenario") value = rest[++i];
-        else if (a.startsWith("--scenario=")) value = a.slice("--scenario=".length);
-        else throw usageError(`lab up: unexpected argument '${a}'; the only option is --scenario ${SCENARIOS.join("|")}`);
-        if (value === undefined || !(SCENARIOS as readonly string[]).includes(value)) {
-          throw usageError(`lab up: --scenario must be one of ${SCENARIOS.join(", ")}, got '${value ?? ""}'`);
+        const [option, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+        const value = inline ?? rest[++i];
+        if (option === "--scenario") {
+          if (value === undefined || !(SCENARIOS as readonly string[]).includes(value)) {
+            throw usageError(`lab up: --scenario must be one of ${SCENARIOS.join(", ")}, got '${value ?? ""}'`);
+          }
+          scenario = value as Scenario;
+        } else if (option === "--clients") {
+          if (value === undefined || !/^\d+$/.test(value)) throw usageError(`lab up: --clients must be a number from ${DEFAULT_LAN_CLIENTS} to ${MAX_LAN_CLIENTS}, got '${value ?? ""}'`);
+          clients = Number(value);
+        } else {
+          throw usageError(`lab up: unexpected argument '${a}'; the options are --scenario ${SCENARIOS.join("|")} and --clients N`);
         }
-        scenario = value as Scenario;
       }
-      return { verb: "up", scenario };
+      const problem = clientsProblem(scenario, clients);
+      if (problem) throw usageError(`lab up: ${problem}`);
+      return { verb: "up", scenario, clients };
     }
     case "down":
     case "reset":

@@ -38,7 +38,7 @@ async function main(command: Command, paths: LabPaths): Promise<number> {
   assertPrereqs(command.verb);
   switch (command.verb) {
     case "up":
-      await up(paths, command.scenario, log);
+      await up(paths, command.scenario, log, command.clients);
       return 0;
     case "down":
       await down(paths, log);

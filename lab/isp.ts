@@ -2,6 +2,7 @@
 // different prefix, as on a reconnect) and `isp dhcp stop|start` (the
 // DHCPv6 server goes away and comes back). Both change isp through `exec`
 // (nsenter) and record the new state in lab.json.
+import { labClients } from "./lab-json";
 import { epochPool } from "./delegation";
 import { LabError } from "./errors";
 import { execCapture } from "./exec";
@@ -17,7 +18,7 @@ const KEA_UNIT = "kea-dhcp6-server.service";
 function nativeLab(paths: LabPaths, verb: string): { lab: LabJson; native: NativePlan; state: LabJsonNative } {
   const lab = readLabJson(paths);
   if (!lab) throw new LabError(`lab ${verb}: the lab is not up (no ${paths.labJson}); run 'npm run lab -- up --scenario native'`);
-  const native = planLab(lab.scenario).native;
+  const native = planLab(lab.scenario, labClients(lab)).native;
   if (!native || !lab.native) {
     throw new LabError(
       `lab ${verb}: only the native scenario has a DHCPv6 server on isp; the lab runs scenario '${lab.scenario}'. ` +

@@ -5,7 +5,7 @@
 // Pure: no I/O; depends on zod and the topology's names only.
 import { z } from "zod";
 import { LabError } from "./errors";
-import { BOX_NAMES, SCENARIOS } from "./topology";
+import { BOX_NAMES, BoxName, DEFAULT_LAN_CLIENTS, SCENARIOS } from "./topology";
 
 /** What to do about a lab.json that does not parse: `up` rewrites it (and restarts a lab it cannot read). */
 export const LAB_JSON_FIX = "run 'npm run lab -- up' again";
@@ -91,7 +91,7 @@ export const labJsonTspSchema = z.object({
   /** Anonymous clients get slots from here up, one per IPv4 source address. */
   anonymousFirstSlot: z.number().int().min(1).max(0xffff),
   /** The broker's box, and inside it the live tunnels as JSON. */
-  box: z.enum(BOX_NAMES),
+  box: z.enum(BOX_NAMES as [BoxName, ...BoxName[]]),
   sessionsFile: nonEmpty,
   /** v6udpv4 only: v6v4 (6in4) needs sit, which the lab's kernel lacks. */
   tunnelModes: z.array(nonEmpty),
@@ -100,10 +100,12 @@ export const labJsonTspSchema = z.object({
 export const labJsonSchema = z.object({
   version: z.literal(1),
   scenario: z.enum(SCENARIOS),
+  /** Clients on the first LAN (`up --clients`); absent in a lab.json written before there was a choice: 2. */
+  clients: z.number().int().optional(),
   sshPrivateKeyPath: nonEmpty,
   sshPublicKey: nonEmpty,
   knownHostsPath: nonEmpty,
-  boxes: z.partialRecord(z.enum(BOX_NAMES), labJsonBoxSchema),
+  boxes: z.partialRecord(z.enum(BOX_NAMES as [BoxName, ...BoxName[]]), labJsonBoxSchema),
   wireguard: z.object({
     endpoint: nonEmpty,
     peerPublicKey: nonEmpty,
@@ -133,6 +135,9 @@ export const labJsonSchema = z.object({
 });
 
 export type LabJson = z.infer<typeof labJsonSchema>;
+
+/** How many clients the running lab has on its first LAN. */
+export const labClients = (lab: Pick<LabJson, "clients">): number => lab.clients ?? DEFAULT_LAN_CLIENTS;
 export type LabJsonBox = z.infer<typeof labJsonBoxSchema>;
 export type LabJsonInterface = z.infer<typeof labJsonInterfaceSchema>;
 export type LabJsonNative = z.infer<typeof labJsonNativeSchema>;

@@ -1,5 +1,7 @@
 // The verbs that change the lab: up, down, reset; and status. Each step
 // prints a progress line; up and reset print their total time.
+import { ensureInotifyInstances } from "./host-limits";
+import { labClients } from "./lab-json";
 import * as fs from "fs";
 import { boxFiles } from "./box-files";
 import { existingBoxCgroups } from "./cgroups";
@@ -13,7 +15,7 @@ import { elapsed } from "./run";
 import { knownHostsLine, sshProbe, waitForSsh } from "./ssh";
 import { acquireLock, BootKeys, buildLabJson, LabJson, readLabJson, writeLabJson } from "./state";
 import { cacheKeys, SERVICE_UNITS, TSP_BROKER_MOUNT } from "./recipe";
-import { allHostLinkNames, allNetnsNames, BOX_NAMES, BoxPlan, planLab, Scenario } from "./topology";
+import { allHostLinkNames, allNetnsNames, BOX_NAMES, BoxPlan, DEFAULT_LAN_CLIENTS, planLab, Scenario } from "./topology";
 import { ensureTrees } from "./trees";
 import { ensureTspBroker, tspBrokerKey } from "./tsp-broker";
 
@@ -133,9 +135,9 @@ export function boxReadinessUnits(box: BoxPlan | undefined, lab?: LabJson): stri
 }
 
 export async function health(paths: LabPaths, lab: LabJson): Promise<BoxHealth[]> {
-  const plan = planLab(lab.scenario);
+  const plan = planLab(lab.scenario, labClients(lab));
   return Promise.all(
-    Object.entries(lab.boxes).map(async ([box, b]) => {
+    Object.entries(lab.boxes).flatMap(([box, b]) => (b ? [[box, b] as const] : [])).map(async ([box, b]) => {
       const running = isAlive(b.pid) && isOurNspawn(b.pid, boxPaths(paths, box).root);
       if (!running) return { box, running, ready: false, detail: `systemd-nspawn pid ${b.pid} is not running` };
       const units = boxReadinessUnits(plan.boxes.find((p) => p.name === box), lab);
@@ -145,8 +147,8 @@ export async function health(paths: LabPaths, lab: LabJson): Promise<BoxHealth[]
   );
 }
 
-async function bringUp(paths: LabPaths, scenario: Scenario, log: Log, start: number): Promise<LabJson> {
-  const plan = planLab(scenario);
+async function bringUp(paths: LabPaths, scenario: Scenario, clients: number, log: Log, start: number): Promise<LabJson> {
+  const plan = planLab(scenario, clients);
   const trees = await ensureTrees(paths, log);
   const broker = await ensureTspBroker(paths, log);
   const tsp = ensureTspAccount(paths, plan.tsp.user.userid);
@@ -161,6 +163,7 @@ async function bringUp(paths: LabPaths, scenario: Scenario, log: Log, start: num
   log(`network: namespaces, veth pairs, bridges ${plan.bridges.map((b) => b.name).join(" and ")}`);
   await setupNetwork(plan);
 
+  ensureInotifyInstances(plan.boxes.length, log);
   log(`booting ${plan.boxes.map((b) => b.name).join(", ")}`);
   const started: Record<string, StartedBox> = {};
   await Promise.all(
@@ -217,7 +220,7 @@ export function currentBootKeys(): BootKeys {
   return { ...cacheKeys(), tspBroker: tspBrokerKey() };
 }
 
-export async function up(paths: LabPaths, scenario: Scenario, log: Log): Promise<void> {
+export async function up(paths: LabPaths, scenario: Scenario, log: Log, clients = DEFAULT_LAN_CLIENTS): Promise<void> {
   const start = Date.now();
   const release = acquireLock(paths, "up");
   try {
@@ -239,6 +242,12 @@ export async function up(paths: LabPaths, scenario: Scenario, log: Log): Promise
             `Run 'npm run lab -- down' first, then 'npm run lab -- up --scenario ${scenario}'.`,
         );
       }
+      if (labClients(current) !== clients) {
+        throw new LabError(
+          `lab up: the lab is already up with ${labClients(current)} LAN clients, not ${clients}. ` +
+            `Run 'npm run lab -- down' first, then 'npm run lab -- up --scenario ${scenario} --clients ${clients}'.`,
+        );
+      }
       const changed = changedTrees(current.trees, currentBootKeys());
       const h = await health(paths, current);
       if (changed.length > 0) {
@@ -258,8 +267,8 @@ export async function up(paths: LabPaths, scenario: Scenario, log: Log): Promise
         await tearDown(paths, log);
       }
     }
-    await bringUp(paths, scenario, log, start);
-    log(`lab up (scenario ${scenario}) in ${elapsed(start)}; lab.json: ${paths.labJson}`);
+    await bringUp(paths, scenario, clients, log, start);
+    log(`lab up (scenario ${scenario}${clients === DEFAULT_LAN_CLIENTS ? "" : `, ${clients} LAN clients`}) in ${elapsed(start)}; lab.json: ${paths.labJson}`);
   } finally {
     release();
   }
@@ -285,7 +294,7 @@ export async function reset(paths: LabPaths, log: Log): Promise<void> {
     if (!current) throw new LabError("lab reset: the lab is not up; run 'npm run lab -- up' instead");
     log(`resetting the lab (scenario ${current.scenario}): fresh boxes from the cached trees`);
     await tearDown(paths, log);
-    await bringUp(paths, current.scenario, log, start);
+    await bringUp(paths, current.scenario, labClients(current), log, start);
     log(`lab reset (scenario ${current.scenario}) in ${elapsed(start)}`);
   } finally {
     release();

@@ -26,6 +26,10 @@ export const BASE_PACKAGES = [
   "kmod",
   "ca-certificates",
   "less",
+  // What Ansible needs on a managed box (its modules run in python3; apt's uses python3-apt), as on
+  // Debian's server and cloud images: the bench's Ansible baseline (bench/ansible) runs against the lab.
+  "python3",
+  "python3-apt",
 ] as const;
 
 /**

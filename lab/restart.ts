@@ -4,6 +4,7 @@
 // network namespace the lab made for it, which would outlive the container:
 // so the box gets a fresh namespace, wired as `up` wires it, and whatever it
 // has after boot comes from its own disk.
+import { labClients } from "./lab-json";
 import * as fs from "fs";
 import * as path from "path";
 import { bootBox, haltBox, HaltMode, tail } from "./boxes";
@@ -58,7 +59,7 @@ export async function restart(paths: LabPaths, box: BoxName, opts: RestartOption
   try {
     const lab = readLabJson(paths);
     if (!lab) throw new LabError(`lab restart: the lab is not up (no ${paths.labJson}); run 'npm run lab -- up'`);
-    const plan = planLab(lab.scenario);
+    const plan = planLab(lab.scenario, labClients(lab));
     const b = plan.boxes.find((p) => p.name === box);
     if (!b || !lab.boxes[box]) {
       throw new LabError(`lab restart: box ${box} is not part of the running lab (scenario ${lab.scenario}: ${Object.keys(lab.boxes).join(", ")})`);

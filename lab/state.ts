@@ -83,6 +83,7 @@ export function buildLabJson(plan: LabPlan, input: LabJsonInput): LabJson {
   return {
     version: 1,
     scenario: plan.scenario,
+    clients: plan.clients,
     sshPrivateKeyPath: input.paths.sshPrivateKey,
     sshPublicKey: input.sshPublicKey.trim(),
     knownHostsPath: input.paths.knownHosts,

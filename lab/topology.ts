@@ -7,9 +7,18 @@ import { createHash } from "crypto";
 export const SCENARIOS = ["direct", "nat", "native"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
-// c3 last: it exists only in the native scenario, and messages list the boxes in this order.
-export const BOX_NAMES = ["gw", "c1", "c2", "isp", "outside", "natbox", "c3"] as const;
-export type BoxName = (typeof BOX_NAMES)[number];
+/** LAN clients on the first LAN: two by default; `lab up --clients N` boots up to this many (c1..cN). */
+export const DEFAULT_LAN_CLIENTS = 2;
+export const MAX_LAN_CLIENTS = 32;
+
+/** A LAN client's name: c1, c2, ... */
+export type ClientName = `c${number}`;
+
+// c3 after the fixed boxes: it exists only in the native scenario (on the second LAN) or with
+// --clients 3 or more (on the first), like c4..c32; messages list the boxes in this order.
+const FIXED_BOX_NAMES = ["gw", "c1", "c2", "isp", "outside", "natbox", "c3"] as const;
+export type BoxName = (typeof FIXED_BOX_NAMES)[number] | ClientName;
+export const BOX_NAMES: readonly BoxName[] = [...FIXED_BOX_NAMES, ...Array.from({ length: MAX_LAN_CLIENTS - 3 }, (_, i): ClientName => `c${i + 4}`)];
 
 /** Which cached tree a box boots from: the bare base, or base plus the infra layer. */
 export type TreeLayer = "base" | "infra";
@@ -179,6 +188,8 @@ function tspPrefixHead(prefix: string, bits: 48 | 64): string {
 
 export interface LabPlan {
   readonly scenario: Scenario;
+  /** Clients on the first LAN (c1..cN). */
+  readonly clients: number;
   readonly boxes: readonly BoxPlan[];
   readonly bridges: readonly BridgePlan[];
   readonly links: readonly LinkPlan[];
@@ -265,7 +276,7 @@ const ISP_WAN0_MAC = docMac(0x21);
  * A LAN client. On the second LAN (c3) gw has no IPv4 address, so c3 gets no
  * IPv4 default route: its IPv4 address is only its lab identity.
  */
-function lanBox(name: "c1" | "c2" | "c3", macLast: number, ipv4Last: number, bridge = LAN_BRIDGE): BoxPlan {
+function lanBox(name: ClientName, macLast: number, ipv4Last: number, bridge = LAN_BRIDGE): BoxPlan {
   const mac = docMac(macLast);
   return {
     name,
@@ -297,11 +308,35 @@ export const NATIVE: NativePlan = {
   lan2: { bridge: LAN2_BRIDGE, gwInterface: "eth1" },
 };
 
-/** The whole lab for one scenario. */
-export function planLab(scenario: Scenario): LabPlan {
+/**
+ * Client n of the first LAN: its MAC's last octet, its bridge port's, and its IPv4 address's.
+ * c1..c3 keep the octets they always had; c4..c32 take ranges no other box uses
+ * (0xa4-0xc0 for the boxes, 0xc4-0xe0 for the host side of their links).
+ */
+export function lanClientOctets(n: number): { mac: number; hostSide: number; ipv4: number } {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LAN_CLIENTS) throw new Error(`lanClientOctets: client number must be 1..${MAX_LAN_CLIENTS}, got ${n}`);
+  if (n <= 3) return { mac: 0x10 + n, hostSide: [0x82, 0x83, 0x87][n - 1], ipv4: 10 + n };
+  return { mac: 0xa0 + n, hostSide: 0xc0 + n, ipv4: 10 + n };
+}
+
+/** Whether a client count can boot in a scenario, and if not, why. Pure. */
+export function clientsProblem(scenario: Scenario, clients: number): string | undefined {
+  if (!Number.isInteger(clients) || clients < DEFAULT_LAN_CLIENTS || clients > MAX_LAN_CLIENTS) {
+    return `--clients must be a whole number from ${DEFAULT_LAN_CLIENTS} to ${MAX_LAN_CLIENTS}, got '${clients}'`;
+  }
+  if (scenario === "native" && clients !== DEFAULT_LAN_CLIENTS) {
+    return `the native scenario has its two LAN clients and c3 on the second LAN; --clients is for the direct and nat scenarios`;
+  }
+  return undefined;
+}
+
+/** The whole lab for one scenario, with this many clients on the first LAN. */
+export function planLab(scenario: Scenario, clients = DEFAULT_LAN_CLIENTS): LabPlan {
   if (!(SCENARIOS as readonly string[]).includes(scenario)) {
     throw new Error(`unknown scenario '${scenario}'; use one of: ${SCENARIOS.join(", ")}`);
   }
+  const clientsWrong = clientsProblem(scenario, clients);
+  if (clientsWrong) throw new Error(clientsWrong);
   const nat = scenario === "nat";
   const native = scenario === "native";
   const gwWan = nat ? "203.0.113.2/24" : "198.51.100.2/24";
@@ -363,11 +398,11 @@ export function planLab(scenario: Scenario): LabPlan {
     ssh: { host: "2001:db8:ffff::1", port: 22 },
   };
 
-  const boxes: BoxPlan[] = [gw, lanBox("c1", 0x11, 11), lanBox("c2", 0x12, 12), isp, outside];
+  const lanClients = Array.from({ length: clients }, (_, i): [ClientName, ReturnType<typeof lanClientOctets>] => [`c${i + 1}`, lanClientOctets(i + 1)]);
+  const boxes: BoxPlan[] = [gw, ...lanClients.slice(0, 2).map(([name, o]) => lanBox(name, o.mac, o.ipv4)), isp, outside, ...lanClients.slice(2).map(([name, o]) => lanBox(name, o.mac, o.ipv4))];
   const links: LinkPlan[] = [
     { kind: "bridge-port", bridge: LAN_BRIDGE, hostSide: "lab-gw-eth0", hostSideMac: docMac(0x81), box: "gw", ifname: "eth0" },
-    { kind: "bridge-port", bridge: LAN_BRIDGE, hostSide: "lab-c1-eth0", hostSideMac: docMac(0x82), box: "c1", ifname: "eth0" },
-    { kind: "bridge-port", bridge: LAN_BRIDGE, hostSide: "lab-c2-eth0", hostSideMac: docMac(0x83), box: "c2", ifname: "eth0" },
+    ...lanClients.map(([name, o]): LinkPlan => ({ kind: "bridge-port", bridge: LAN_BRIDGE, hostSide: `lab-${name}-eth0`, hostSideMac: docMac(o.hostSide), box: name, ifname: "eth0" })),
     { kind: "bridge-port", bridge: INET_BRIDGE, hostSide: "lab-isp-inet0", hostSideMac: docMac(0x84), box: "isp", ifname: "inet0" },
     { kind: "bridge-port", bridge: INET_BRIDGE, hostSide: "lab-out-inet0", hostSideMac: docMac(0x85), box: "outside", ifname: "inet0" },
   ];
@@ -405,6 +440,7 @@ export function planLab(scenario: Scenario): LabPlan {
 
   return {
     scenario,
+    clients,
     boxes,
     // The host is the admin workstation on the LAN, IPv6 link-local only. It
     // gets no IPv4 address there: 192.0.2.0/24 may already be the host's own
@@ -456,7 +492,7 @@ function tspBrokerPlan(): TspBrokerPlan {
 export function allHostLinkNames(): string[] {
   const names = new Set<string>();
   for (const s of SCENARIOS) {
-    const plan = planLab(s);
+    const plan = planLab(s, s === "native" ? DEFAULT_LAN_CLIENTS : MAX_LAN_CLIENTS);
     plan.bridges.forEach((b) => names.add(b.name));
     plan.links.forEach((l) => l.kind === "bridge-port" && names.add(l.hostSide));
   }

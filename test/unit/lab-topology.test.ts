@@ -24,8 +24,7 @@ docRanges.addSubnet("2001:db8::", 32, "ipv6");
 
 const addr = (cidr: string) => cidr.split("/")[0];
 
-function everyAddress(scenario: (typeof SCENARIOS)[number]): string[] {
-  const plan = planLab(scenario);
+function everyAddress(plan: ReturnType<typeof planLab>): string[] {
   const out: string[] = [];
   for (const b of plan.boxes) {
     for (const i of b.interfaces) {
@@ -47,11 +46,25 @@ function everyAddress(scenario: (typeof SCENARIOS)[number]): string[] {
   return out;
 }
 
-describe.each(SCENARIOS)("topology, scenario %s", (scenario) => {
-  const plan = planLab(scenario);
+// Each scenario as it boots by default, and the others with as many LAN clients as the lab can boot.
+const shapes = [...SCENARIOS.map((s) => [s, 2] as const), ["direct", 32] as const, ["nat", 32] as const];
 
-  it("uses documentation addresses only (RFC 5737, RFC 3849)", () => {
-    for (const a of everyAddress(scenario)) {
+describe.each(shapes)("topology, scenario %s with %d LAN clients", (scenario, clients) => {
+  const plan = planLab(scenario, clients);
+
+  it("boots the gw, its LAN clients c1..cN and the far side", () => {
+    const lanClients = plan.boxes.filter((b) => b.name !== "c3" || scenario !== "native").map((b) => b.name).filter((n) => /^c\d+$/.test(n));
+    expect(lanClients.sort()).toEqual(Array.from({ length: clients }, (_, i) => `c${i + 1}`).sort());
+    expect(plan.clients).toBe(clients);
+    expect(new Set(plan.boxes.map((b) => b.name)).size).toBe(plan.boxes.length);
+    for (const b of plan.boxes) expect(BOX_NAMES).toContain(b.name);
+  });
+
+  it("uses documentation addresses only (RFC 5737, RFC 3849), each once", () => {
+    const all = everyAddress(plan);
+    const interfaces = plan.boxes.flatMap((b) => b.interfaces.flatMap((i) => [i.ipv4, i.ipv6].filter((a): a is string => a !== undefined)));
+    expect(new Set(interfaces).size).toBe(interfaces.length);
+    for (const a of all) {
       const ip = addr(a);
       expect({ a, doc: docRanges.check(ip, ip.includes(":") ? "ipv6" : "ipv4") }).toEqual({ a, doc: true });
     }
@@ -244,23 +257,11 @@ describe("EUI-64", () => {
 });
 
 describe("cleanup name lists", () => {
-  it("cover every scenario's namespaces (and restart's parking ones) and host links", () => {
-    const boxes = ["gw", "c1", "c2", "isp", "outside", "natbox", "c3"];
+  it("cover every scenario's namespaces (and restart's parking ones) and host links, with as many clients as the lab can boot", () => {
+    const clients = Array.from({ length: 32 }, (_, i) => `c${i + 1}`);
+    const boxes = ["gw", "c1", "c2", "isp", "outside", "natbox", "c3", ...clients.slice(3)];
     expect(allNetnsNames()).toEqual([...boxes.map((b) => `ipv6gw-${b}`), ...boxes.map((b) => `ipv6gw-park-${b}`)]);
-    expect(allHostLinkNames().sort()).toEqual(
-      [
-        "ipv6gw-inet",
-        "ipv6gw-lan",
-        "ipv6gw-lan2",
-        "lab-c1-eth0",
-        "lab-c2-eth0",
-        "lab-c3-eth0",
-        "lab-gw-eth0",
-        "lab-gw-eth1",
-        "lab-isp-inet0",
-        "lab-out-inet0",
-      ].sort(),
-    );
+    expect(allHostLinkNames().sort()).toEqual(["ipv6gw-inet", "ipv6gw-lan", "ipv6gw-lan2", ...clients.map((c) => `lab-${c}-eth0`), "lab-gw-eth0", "lab-gw-eth1", "lab-isp-inet0", "lab-out-inet0"].sort());
   });
 });
 
@@ -300,5 +301,25 @@ describe("the native scenario", () => {
       expect(p.boxes.find((b) => b.name === "isp")!.services).toEqual(["wireguard", "tsp"]);
       expect(p.native).toBeUndefined();
     }
+  });
+});
+
+describe("the number of LAN clients", () => {
+  it.each([
+    ["direct", 1, "--clients must be a whole number from 2 to 32, got '1'"],
+    ["direct", 33, "--clients must be a whole number from 2 to 32, got '33'"],
+    ["nat", 2.5, "--clients must be a whole number from 2 to 32, got '2.5'"],
+    ["native", 3, "the native scenario has its two LAN clients and c3 on the second LAN"],
+  ] as const)("refuses scenario %s with %d", (scenario, clients, message) => {
+    expect(() => planLab(scenario, clients)).toThrow(message);
+  });
+
+  it("keeps c1..c3's MACs and addresses, so a bigger lab is the same lab plus clients", () => {
+    const small = planLab("direct");
+    const big = planLab("direct", 32);
+    for (const name of ["gw", "c1", "c2", "isp", "outside"]) expect(big.boxes.find((b) => b.name === name)).toEqual(small.boxes.find((b) => b.name === name));
+    const c3 = big.boxes.find((b) => b.name === "c3")!;
+    expect(c3.interfaces[0]).toMatchObject({ mac: planLab("native").boxes.find((b) => b.name === "c3")!.interfaces[0].mac, ipv4: "192.0.2.13/24" });
+    expect(big.boxes.find((b) => b.name === "c32")!.interfaces[0]).toMatchObject({ mac: "00:00:5e:00:53:c0", ipv4: "192.0.2.42/24" });
   });
 });
