@@ -1,4 +1,4 @@
-// `npm run bench [-- deploy|fleet|native]` (as root, lab up): what deployments and
+// `npm run bench [-- deploy|fleet|clients|native|--baseline ansible]` (as root, lab up): what deployments and
 // previews cost on real boxes. Times vary with the machine; connection counts
 // should not.
 //
@@ -20,11 +20,25 @@
 // `npm run fleet -- preview` (one site, ten sites). The target: ten sites in
 // at most twice the time of one.
 //
+// --baseline ansible: the lab site converged by this project and by a tuned
+// Ansible playbook (bench/ansible), from blank boxes, in one run. First both
+// must leave the same end state on every box (bench/ansible.ts says what is
+// compared); then fresh converges (ours as users run it, `pulumi up --yes`
+// with its preview; both with the checklist) and no-op runs alternate, and
+// the bench ends with the ratios of medians: `fresh up / ansible: R` and
+// `no-op up / ansible: R` (and `up --refresh`, which reads every box back).
+// Last, `npm start` once on blank boxes, as on a warm machine.
+//
+// clients: a fresh converge of the lab site (`pulumi up --yes` with its
+// preview, checks included) with 2, 8 and 32 clients on the LAN (the lab
+// booted with `--clients N`); the bench ends with how the time grew against
+// the clients (sub-linear: 32 clients in less than 16 times the time of 2).
+//
 // native: on the native site (the lab's native scenario), how long after the
 // ISP's renumbering every client prefers its address in the new prefix and
 // reaches the outside from it, with no pulumi command (dhcpcd hears of the
 // new prefix at its next renewal, at most T1 = 30 s later in the lab).
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -35,6 +49,7 @@ import type { FleetRun } from "../scripts/fleet/summary";
 import { Ran } from "../scripts/pulumi-run";
 import { TestStack, fleetPreview, labSite, siteConfig } from "../test/pulumi-stack";
 import { parseTrace, whereTimeGoes } from "./where-time-goes";
+import { ansibleRecap, endState, endStatesDiff, labPrereqs, runPlaybook, writeLabBaseline } from "./ansible";
 
 const accepted = (box: string) => Number(labSh(box, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true").trim());
 
@@ -222,21 +237,169 @@ async function nativeBench(): Promise<Row[]> {
   }
 }
 
-async function main(): Promise<void> {
-  const which = process.argv[2] ?? "all";
-  if (!["all", "deploy", "fleet", "native"].includes(which)) throw new Error(`usage: npm run bench [-- deploy|fleet|native]; got '${which}'`);
+function printRows(rows: readonly Row[]): void {
+  console.log(`\n${"run".padEnd(46)} ${"seconds".padStart(8)}  SSH connections accepted per box`);
+  for (const r of rows) {
+    console.log(`${r.what.padEnd(46)} ${r.seconds.toFixed(1).padStart(8)}  ${Object.entries(r.connections).map(([b, n]) => `${b}=${n}`).join(" ")}`);
+  }
+}
+
+/** The LAN sizes the clients bench converges. */
+const CLIENT_COUNTS = [2, 8, 32] as const;
+
+/** The lab site with clients c1..cN. */
+function siteWithClients(n: number): Record<string, unknown> {
+  const site = labSite();
+  site.clients = Array.from({ length: n }, (_, i) => ({ name: `c${i + 1}`, connection: { lab: `c${i + 1}` } }));
+  return siteConfig(site);
+}
+
+async function clientsBench(): Promise<{ rows: Row[]; growth: string }> {
   const rows: Row[] = [];
+  try {
+    for (const n of CLIENT_COUNTS) {
+      // A lab of this size, from blank boxes.
+      labCli(["down"]);
+      labCli(["up", "--clients", String(n)]);
+      const stack = new TestStack(`e2e-bench-clients-${n}`, siteWithClients(n));
+      try {
+        rows.push(await measure(`lab site, ${n} clients: fresh up --yes`, ["gw"], () => stack.run(["up", "--yes"])));
+      } finally {
+        stack.forget();
+      }
+    }
+  } finally {
+    labCli(["down"]);
+    labCli(["up"]);
+  }
+  const [first, last] = [rows[0], rows[rows.length - 1]];
+  const clients = CLIENT_COUNTS[CLIENT_COUNTS.length - 1] / CLIENT_COUNTS[0];
+  return {
+    rows,
+    growth: `clients: ${CLIENT_COUNTS.join("/")} clients took ${rows.map((r) => r.seconds.toFixed(1)).join("/")} s; ${clients}x the clients took ${(last.seconds / first.seconds).toFixed(2)}x the time (sub-linear: under ${clients}x)`,
+  };
+}
+
+/** How many fresh converges and no-op runs of each tool the baseline bench takes the median of. */
+const BASELINE_RUNS = 3;
+
+async function baselineBench(): Promise<{ rows: Row[]; ratios: string[] }> {
+  const boxes = ["gw", "c1", "c2", "outside"];
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "ipv6gw-bench-ansible-"));
+  let n = 0;
+  /** Ours from blank boxes, as users run it; the stack is left converged for the caller. */
+  const oursFresh = async (traced: boolean) => {
+    labCli(["reset"]);
+    const stack = new TestStack(`e2e-bench-ours-${n++}`, siteConfig(labSite()));
+    try {
+      return { stack, row: await measure("ours: fresh up --yes (with preview)", boxes, () => stack.run(["up", "--yes"]), "succeeds", traced) };
+    } catch (e) {
+      stack.dispose();
+      throw e;
+    }
+  };
+  const ansible = (what: string, expectChanges: boolean) =>
+    measure(what, boxes, async () => {
+      const r = await runPlaybook(work);
+      const changed = ansibleRecap(r);
+      if (!expectChanges && Object.values(changed).some((c) => c > 0)) throw new Error(`the Ansible baseline changed something on a converged site (${JSON.stringify(changed)}):\n${r.stdout}`);
+      return r;
+    });
+  labPrereqs();
+  const ours: Row[] = [];
+  const theirs: Row[] = [];
+  let start: Row | undefined;
+  const oursNoop: Row[] = [];
+  const oursRefresh: Row[] = [];
+  const theirsNoop: Row[] = [];
+  try {
+    // Round one: ours converges, and its state tells the playbook what each box holds.
+    const first = await oursFresh(true);
+    ours.push(first.row);
+    try {
+      writeLabBaseline(first.stack, boxes, work);
+      const oursState = endState(boxes);
+      for (let i = 0; i < BASELINE_RUNS; i++) {
+        oursNoop.push(await measure("ours: no-op up --yes (with preview)", boxes, () => first.stack.run(["up", "--yes"])));
+        oursRefresh.push(await measure("ours: no-op up --refresh", boxes, () => first.stack.up(["--refresh"])));
+      }
+      // Ansible from blank boxes, to the same end state.
+      labCli(["reset"]);
+      theirs.push(await ansible("ansible: fresh converge", true));
+      const diff = endStatesDiff(oursState, endState(boxes));
+      if (diff.length > 0) throw new Error(`ours and the Ansible baseline left different end states ("-" ours, "+" Ansible's), so nothing is timed:\n${diff.join("\n")}`);
+      for (let i = 0; i < BASELINE_RUNS; i++) theirsNoop.push(await ansible("ansible: no-op", false));
+    } finally {
+      first.stack.forget();
+    }
+    // The other fresh rounds, alternating.
+    for (let i = 1; i < BASELINE_RUNS; i++) {
+      const next = await oursFresh(false);
+      ours.push(next.row);
+      next.stack.forget();
+      labCli(["reset"]);
+      theirs.push(await ansible("ansible: fresh converge", true));
+    }
+    // The README's main command on this warm machine (toolchain and trees cached), on blank boxes: its
+    // `up --refresh` finds what the lab stack's state says is gone and builds it again, then the checklist.
+    labCli(["reset"]);
+    start = await measure("npm start (warm machine, blank boxes)", boxes, () => {
+      const r = spawnSync("npm", ["start"], { cwd: path.resolve(__dirname, ".."), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      return { status: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+    });
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const of = (rows: Row[], what: string) => ({ ...median(rows), what: `${what} (median of ${rows.length})` });
+  const rows = [
+    of(ours, "ours: fresh up --yes, with preview"),
+    of(theirs, "ansible: fresh converge"),
+    of(oursNoop, "ours: no-op up --yes, with preview"),
+    of(oursRefresh, "ours: no-op up --refresh"),
+    of(theirsNoop, "ansible: no-op"),
+    ...(start ? [start] : []),
+  ];
+  const ratio = (a: Row[], b: Row[]) => (median(a).seconds / median(b).seconds).toFixed(2);
+  const secs = (xs: Row[]) => xs.map((x) => x.seconds.toFixed(1)).join(", ");
+  return {
+    rows,
+    ratios: [
+      `runs (s): ours fresh ${secs(ours)}; ansible fresh ${secs(theirs)}; ours no-op ${secs(oursNoop)}; ours --refresh ${secs(oursRefresh)}; ansible no-op ${secs(theirsNoop)}`,
+      `fresh up / ansible: ${ratio(ours, theirs)}`,
+      `no-op up / ansible: ${ratio(oursNoop, theirsNoop)}`,
+      `no-op up --refresh / ansible: ${ratio(oursRefresh, theirsNoop)}`,
+      ...(start ? [`npm start (blank boxes) / ansible fresh: ${(start.seconds / median(theirs).seconds).toFixed(2)}`] : []),
+    ],
+  };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === "--baseline") {
+    if (args[1] !== "ansible" || args.length > 2) throw new Error(`usage: npm run bench -- --baseline ansible; got '${args.join(" ")}'`);
+    const { rows, ratios } = await baselineBench();
+    printRows(rows);
+    for (const a of accounts) console.log(`\nwhere the time goes, ${a.what} (seconds from the command's start):\n${a.lines.join("\n")}`);
+    console.log(`\n${ratios.join("\n")}`);
+    return;
+  }
+  const which = args[0] ?? "all";
+  if (!["all", "deploy", "fleet", "clients", "native"].includes(which)) throw new Error(`usage: npm run bench [-- deploy|fleet|clients|native|--baseline ansible]; got '${which}'`);
+  const rows: Row[] = [];
+  let clients: Awaited<ReturnType<typeof clientsBench>> | undefined;
   let fleet: Awaited<ReturnType<typeof fleetBench>> | undefined;
   if (which === "all" || which === "deploy") rows.push(...(await deployBench()));
   if (which === "all" || which === "fleet") {
     fleet = await fleetBench();
     rows.push(...fleet.rows);
   }
-  if (which === "all" || which === "native") rows.push(...(await nativeBench()));
-  console.log(`\n${"run".padEnd(46)} ${"seconds".padStart(8)}  SSH connections accepted per box`);
-  for (const r of rows) {
-    console.log(`${r.what.padEnd(46)} ${r.seconds.toFixed(1).padStart(8)}  ${Object.entries(r.connections).map(([b, n]) => `${b}=${n}`).join(" ")}`);
+  if (which === "all" || which === "clients") {
+    clients = await clientsBench();
+    rows.push(...clients.rows);
   }
+  if (which === "all" || which === "native") rows.push(...(await nativeBench()));
+  printRows(rows);
+  if (clients) console.log(`\n${clients.growth}`);
   if (fleet) {
     const secs = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(", ");
     console.log(`\nfleet: 10 sites took ${fleet.ratio.toFixed(2)}x the time of 1 (target: at most 2x; medians of 1 site ${secs(fleet.runs.one)} s and 10 sites ${secs(fleet.runs.ten)} s) on ${os.cpus().length} cores`);

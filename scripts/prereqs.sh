@@ -15,9 +15,11 @@
 #   gcc, libc6-dev, make  the gw6c stand-in's build (test/fixtures/gw6c-standin)
 #   net-tools          ifconfig and route: the stand-in's template, run by its
 #                      tests in scratch namespaces on the host
+#   ansible-core       the bench's Ansible baseline (bench/ansible), which an
+#                      e2e test keeps converging to the site's end state
 set -euo pipefail
 
-PACKAGES=(systemd-container debootstrap dpkg-dev iproute2 openssh-client util-linux mount procps iptables gcc libc6-dev make net-tools)
+PACKAGES=(systemd-container debootstrap dpkg-dev iproute2 openssh-client util-linux mount procps iptables gcc libc6-dev make net-tools ansible-core)
 
 say() { printf 'prereqs: %s\n' "$*" >&2; }
 die() { printf 'prereqs: error: %s\n' "$*" >&2; exit 1; }

@@ -44,6 +44,11 @@ export function sysctlFile(key: string): string {
   return `/etc/sysctl.d/60-ipv6gw-${key}.conf`;
 }
 
+/** What sysctlFile holds for a persisted value (one line after the header, as sysctl.d(5) reads it). */
+export function sysctlFileText(key: string, value: string): string {
+  return `# Managed by ipv6gw (Pulumi).\n${key} = ${value}\n`;
+}
+
 /** /proc path of a key; interface names may contain dots, so only the known prefix is split. */
 export function procPath(key: string): string {
   const m = /^(net\.ipv[46]\.(?:conf|neigh))\.([^.]+(?:\.[^.]+)*?)\.([a-z0-9_]+)$/.exec(key);
@@ -61,7 +66,7 @@ export function applyScript(s: Pick<SysctlState, "key" | "value" | "persist">): 
     `cat ${proc}`,
     `printf '%s\\n' ${shq(s.value)} > ${proc}`,
     s.persist
-      ? `mkdir -p /etc/sysctl.d\nprintf '# Managed by ipv6gw (Pulumi).\\n%s = %s\\n' ${shq(s.key)} ${shq(s.value)} > ${file}.tmp\nmv -f ${file}.tmp ${file}`
+      ? `mkdir -p /etc/sysctl.d\nprintf '%s' ${shq(sysctlFileText(s.key, s.value))} > ${file}.tmp\nmv -f ${file}.tmp ${file}`
       : `rm -f ${file}`,
   ].join("\n");
 }
