@@ -124,7 +124,7 @@ describe("lab exec", () => {
   it("names an unknown box and the boxes there are", () => {
     const r = runLabCli(["exec", "router", "--", "true"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("lab exec: unknown box 'router'; the boxes are: gw, c1, c2, isp, outside, natbox");
+    expect(r.stderr).toContain("lab exec: unknown box 'router'; the boxes are: gw, isp, outside, natbox, c1..c32");
   });
 
   it("says when a box is not part of the running scenario", () => {
