@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { sysctlFile, sysctlFileText } from "../components/host/sysctl";
 import { bootCopy } from "../components/firewall/ruleset";
+import { shq } from "../components/host/remote";
 import { labSh, loadLab } from "../lab/client";
 import { labPaths } from "../lab/paths";
 import type { Ran } from "../scripts/pulumi-run";
@@ -197,7 +198,6 @@ export interface BaselineBox {
 
 /** inventory.ini: one line per box, its address, login and the lab's key and known_hosts. Pure. */
 export function inventoryText(boxes: readonly BaselineBox[], key: string, knownHosts: string): string {
-  const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
   return [
     "[all]",
     ...boxes.map((b) =>
@@ -207,7 +207,7 @@ export function inventoryText(boxes: readonly BaselineBox[], key: string, knownH
         `ansible_port=${b.port}`,
         `ansible_user=${b.user}`,
         `ansible_ssh_private_key_file=${key}`,
-        `ansible_ssh_extra_args=${q(`-o UserKnownHostsFile=${knownHosts}${b.viaNetns ? ` -o ProxyCommand="ip netns exec ${b.viaNetns} nc %h %p"` : ""}`)}`,
+        `ansible_ssh_extra_args=${shq(`-o UserKnownHostsFile=${knownHosts}${b.viaNetns ? ` -o ProxyCommand="ip netns exec ${b.viaNetns} nc %h %p"` : ""}`)}`,
       ].join(" "),
     ),
     "",
@@ -238,7 +238,7 @@ export async function runPlaybook(dir: string): Promise<Ran> {
       let stderr = "";
       child.stdout.on("data", (b) => (stdout += b));
       child.stderr.on("data", (b) => (stderr += b));
-      child.on("error", (e) => resolve({ status: 127, stdout, stderr: `${stderr}${e.message}: is ansible-core installed (scripts/bench-prereqs.sh)?` }));
+      child.on("error", (e) => resolve({ status: 127, stdout, stderr: `${stderr}${e.message}: is ansible-core installed (scripts/prereqs.sh installs it)?` }));
       child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr }));
     });
   } finally {

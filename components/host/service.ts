@@ -103,11 +103,11 @@ export function applyScript(manager: ServiceManager, name: string, enabled: bool
         // a start waiting on a dependency. Polled every 0.1 s: a deployment starts services in turn.
         lines.push(
           `systemctl ${restart ? "restart" : "start"} --no-block ${n}`,
-          `i=0; while [ $i -lt ${START_TIMEOUT_SECONDS * 10} ]; do`,
+          `end=$(($(date +%s) + ${START_TIMEOUT_SECONDS})); while [ "$(date +%s)" -lt "$end" ]; do`,
           `  if ! systemctl show -p Job ${n} | grep -q '^Job=[0-9]'; then`,
           `    case "$(systemctl is-active ${n})" in active) exit 0 ;; failed|inactive) exit 1 ;; esac`,
           "  fi",
-          "  i=$((i + 1)); sleep 0.1",
+          "  sleep 0.1",
           "done",
           `echo "still not active after ${START_TIMEOUT_SECONDS} s ($(systemctl is-active ${n}))" >&2; exit 1`,
         );
