@@ -30,6 +30,9 @@ export function parseTrace(text: string): Mark[] {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** Calls at least this long are listed one by one. */
+const SLOW_CALL_MS = 300;
+
 /** One phase's account, lines indented under its title; times are seconds after `t0` (the command's start). */
 function phaseLines(title: string, marks: readonly Mark[], t0: number, top: number): string[] {
   const at = (m: Mark | undefined) => (m ? `${((m.t - t0) / 1000).toFixed(1)}` : "-");
@@ -65,6 +68,19 @@ function phaseLines(title: string, marks: readonly Mark[], t0: number, top: numb
     }
     const ranked = [...byOp.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, top);
     for (const [op, e] of ranked) lines.push(`    ${op.padEnd(28)} ${String(e.n).padStart(3)} x  ${seconds(e.ms).padStart(7)} in all, longest ${seconds(e.max)}`);
+    // Per resource, in the order they started: what ran side by side and what waited.
+    const long = calls.filter((c) => Number(c.ms) >= SLOW_CALL_MS).sort((a, b) => a.t - Number(a.ms) - (b.t - Number(b.ms)));
+    if (long.length) lines.push(`  calls of ${seconds(SLOW_CALL_MS)} or more (start-end):`);
+    for (const c of long) {
+      const from = ((c.t - Number(c.ms) - t0) / 1000).toFixed(1);
+      lines.push(`    ${`${from}-${at(c)}`.padEnd(10)} ${seconds(Number(c.ms)).padStart(6)}  ${String(c.provider).replace(/Provider$/, "")}.${String(c.method)}${c.what === undefined ? "" : ` ${String(c.what)}`}`);
+    }
+  }
+
+  const probes = marks.filter((m) => m.proc === "provider" && m.event === "probe").sort((a, b) => Number(b.ms) - Number(a.ms));
+  if (probes.length) {
+    lines.push(`  checklist: ${probes.length} probes, the slowest:`);
+    for (const p of probes.slice(0, top)) lines.push(`    ${seconds(Number(p.ms)).padStart(6)}  ${String(p.check)} (${p.ok ? "passed" : "failed"}, ${Number(p.tries)} ${Number(p.tries) === 1 ? "try" : "tries"})`);
   }
 
   const dials = marks.filter((m) => m.event === "ssh-dial");

@@ -345,14 +345,19 @@ export class Ipv6Site extends pulumi.ComponentResource {
       this.lanPrefixes = native.lanPrefixes;
     }
 
-    const lanDeps: pulumi.Resource[] = [...after, tunnel.service];
+    // The LAN side waits for the firewall and forwarding (nothing global on the LAN before the
+    // firewall stands). With its prefix in the config it need not wait for the tunnel too. The
+    // address and radvd come up side by side (radvd advertises from the link-local address), and
+    // the checks wait for all of them.
+    const lanDeps: pulumi.Resource[] = plan.staticLanPrefix ? [...after] : [...after, tunnel.service];
+    const lanUp: pulumi.Resource[] = [...after, tunnel.service];
     if (plan.lanAddress) {
       const address = new LanAddress(
         `${name}-lan-address`,
         { connection: conn, serviceManager: facts.serviceManager || "sysv", interface: lanInterface, address: this.gatewayAddress.apply((a) => `${a}/64`) },
         childOf(this, opts, ...lanDeps),
       );
-      lanDeps.push(address.service);
+      lanUp.push(address.service);
     }
     const prefixes: pulumi.Output<string>[] = [lanPrefix];
     if (this.ulaPrefix) prefixes.push(this.ulaPrefix.apply((p) => subnet(p, 0, 64)));
@@ -360,7 +365,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
     if (plan.radvd) {
       const radvd = new Radvd(`${name}-radvd`, { ...s.radvd, connection: conn, lanInterface, prefixes }, childOf(this, opts, ...lanDeps));
       radvdConfig = radvd.config;
-      lanDeps.push(radvd.service);
+      lanUp.push(radvd.service);
     }
 
     // A native site's clients wait for the delegation: a failed first up leaves them untouched.
@@ -397,7 +402,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
                 triggers: [firewall.rules, radvdConfig, lanPrefix, tunnel.interface, ...clients.map(([, , made]) => made.expectedAddress)],
               }),
         },
-        childOf(this, opts, ...lanDeps, ...clients.map(([, , made]) => made)),
+        childOf(this, opts, ...lanUp, ...clients.map(([, , made]) => made)),
       );
       this.checkResults = checks.results;
       this.checksPassed = checks.passed;

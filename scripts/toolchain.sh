@@ -45,6 +45,9 @@ SHIM
 if [ -n "${IPV6GW_FLEET_PROVIDER_PORT:-}" ]; then echo "$IPV6GW_FLEET_PROVIDER_PORT"; exec sleep 2147483647; fi
 : "${IPV6GW_ROOT:?pulumi-resource-pulumi-nodejs: run pulumi through npm run pulumi, which sets IPV6GW_ROOT}"
 # node itself, not @pulumi/pulumi's wrapper script: when the CLI stops the plugin, the signal reaches node.
+# The project's preload (older checkouts have none) spares loading what only serializing functions needs.
+preload=$IPV6GW_ROOT/scripts/preload/defer-modules.js
+[ -f "$preload" ] && exec node -r "$preload" "$IPV6GW_ROOT/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js" "$@"
 exec node "$IPV6GW_ROOT/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js" "$@"
 SHIM
   chmod 0755 "$1/.pulumi-language-nodejs.$$" "$1/.pulumi-resource-pulumi-nodejs.$$"
@@ -61,8 +64,17 @@ if ! flock -n 9; then
   flock 9
 fi
 
-# 2. The cache from an earlier build.
-if [ -x "$bin_dir/pulumi" ] && [ "$(version_of "$bin_dir/pulumi")" = "v$PULUMI_VERSION" ]; then
+# 2. The cache from an earlier build. The version it reported is kept beside it
+# (asking again costs a quarter second per command); asked again when the
+# binary is newer than that record.
+cached_version() {
+  if [ -f "$bin_dir/.version" ] && ! [ "$bin_dir/pulumi" -nt "$bin_dir/.version" ]; then cat "$bin_dir/.version"; return; fi
+  local v
+  v=$(version_of "$bin_dir/pulumi")
+  [ -n "$v" ] && printf '%s\n' "$v" > "$bin_dir/.version" 2>/dev/null || true
+  printf '%s\n' "$v"
+}
+if [ -x "$bin_dir/pulumi" ] && [ "$(cached_version)" = "v$PULUMI_VERSION" ]; then
   say "using cached $bin_dir/pulumi"
   write_plugin_shims "$bin_dir"
   echo "$bin_dir"
@@ -109,6 +121,7 @@ kill $ticker 2>/dev/null || true
 
 got=$(version_of "$bin_dir.partial/pulumi")
 [ "$got" = "v$PULUMI_VERSION" ] || die "built pulumi reports version '$got', expected v$PULUMI_VERSION"
+printf '%s\n' "$got" > "$bin_dir.partial/.version"
 write_plugin_shims "$bin_dir.partial"
 rm -rf "$bin_dir"
 mv "$bin_dir.partial" "$bin_dir"

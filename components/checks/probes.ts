@@ -40,10 +40,19 @@ export const hasAddress = (ifname: string, address: string): string =>
 
 export const forwardingOn = `[ "$(cat /proc/sys/net/ipv6/conf/all/forwarding)" = 1 ] ${orFail("IPv6 forwarding is off")}`;
 
-export const ping = (target: string): string => `ping -6 -n -c 2 -W 3 -- ${shq(target)} >/dev/null 2>&1 ${orFail(`no answer to ping6 ${target}`)}`;
+/**
+ * ping6 until the first answer: an echo every 0.2 s, for at most `seconds`.
+ * A lost echo costs 0.2 s, not a retry; an answer ends it at once.
+ */
+const pingUntilAnswered = (seconds: number) => `ping -6 -n -c 1 -i 0.2 -w ${seconds}`;
+const PING = pingUntilAnswered(3);
+/** Silence means no answer to ten echoes over 2 s. */
+const NO_PING = pingUntilAnswered(2);
+
+export const ping = (target: string): string => `${PING} -- ${shq(target)} >/dev/null 2>&1 ${orFail(`no answer to ping6 ${target}`)}`;
 
 export const noPing = (target: string): string =>
-  `if ping -6 -n -c 2 -W 3 -- ${shq(target)} >/dev/null 2>&1; then echo ${shq(`${target} answers ping6 from outside`)} >&2; exit 1; fi`;
+  `if ${NO_PING} -- ${shq(target)} >/dev/null 2>&1; then echo ${shq(`${target} answers ping6 from outside`)} >&2; exit 1; fi`;
 
 export const httpGet = (url: string): string => `curl -fsS -m 10 -o /dev/null -- ${shq(url)}`;
 
@@ -104,7 +113,7 @@ export const tcpAdmProhibitedStdin = (port: number): string =>
   ].join("\n");
 
 /** ping for the address on stdin. */
-export const pingStdin = [readAddress, `ping -6 -n -c 2 -W 3 -- "$addr" >/dev/null 2>&1 || { echo "no answer to ping6 $addr" >&2; exit 1; }`].join("\n");
+export const pingStdin = [readAddress, `${PING} -- "$addr" >/dev/null 2>&1 || { echo "no answer to ping6 $addr" >&2; exit 1; }`].join("\n");
 
 /** noPing for the address on stdin. */
-export const noPingStdin = [readAddress, `if ping -6 -n -c 2 -W 3 -- "$addr" >/dev/null 2>&1; then echo "$addr answers ping6 from outside" >&2; exit 1; fi`].join("\n");
+export const noPingStdin = [readAddress, `if ${NO_PING} -- "$addr" >/dev/null 2>&1; then echo "$addr answers ping6 from outside" >&2; exit 1; fi`].join("\n");

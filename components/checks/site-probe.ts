@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConnectionArgs, Connection, connectionSchema } from "../host/connection";
 import { Clock, RemoteOpener, UNKNOWN, containsUnknown, providerChanged, zodFailures, realClock, sameValue, sshOpener } from "../host/provider-kit";
 import { lastLines } from "../host/remote";
+import { traceMark } from "../trace";
 import { Probe } from "./probes";
 import { ReferencedResource, providerReference } from "../host/provider-reference";
 
@@ -24,6 +25,10 @@ interface ProbeState {
   results?: ProbeResult[];
   passed?: boolean;
 }
+
+/** A failing probe is tried again after FIRST_RETRY_MS, the pause doubling up to RETRY_MS. */
+const FIRST_RETRY_MS = 250;
+const RETRY_MS = 2000;
 
 export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new SiteProbeProvider(sshOpener, realClock);
@@ -70,17 +75,27 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
   private async runOne(s: ProbeState, p: Probe, patient: boolean, stdin?: string): Promise<ProbeResult & { stdout?: string }> {
     const deadline = this.clock.now() + (patient ? p.retrySeconds * 1000 : 0);
     let detail = "";
-    for (;;) {
+    const started = Date.now();
+    const done = (ok: boolean, tries: number) => traceMark("provider", "probe", { check: p.name, ok, tries, ms: Date.now() - started });
+    // Soon after a first failure (most are an address still in DAD, a handshake under way), then every 2 s.
+    for (let pause = FIRST_RETRY_MS, tries = 1; ; pause = Math.min(pause * 2, RETRY_MS), tries++) {
       try {
         const remote = await this.open(s.connections[p.on]);
         const r = await remote.run(p.script, { timeoutSeconds: 60, ...(stdin === undefined ? {} : { stdin }) });
-        if (r.code === 0) return { check: p.name, ok: true, detail: lastLines(r.stdout, 2), stdout: r.stdout };
+        if (r.code === 0) {
+          done(true, tries);
+          return { check: p.name, ok: true, detail: lastLines(r.stdout, 2), stdout: r.stdout };
+        }
         detail = lastLines(r.stderr || r.stdout, 4) || `exit ${r.code}`;
       } catch (e) {
         detail = (e as Error).message;
       }
-      if (this.clock.now() >= deadline) return { check: p.name, ok: false, detail };
-      await this.clock.sleep(2000);
+      if (this.clock.now() >= deadline) {
+        done(false, tries);
+        return { check: p.name, ok: false, detail };
+      }
+      // The last try falls on the deadline.
+      await this.clock.sleep(Math.min(pause, deadline - this.clock.now()));
     }
   }
 

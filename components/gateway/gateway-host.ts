@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
-import { HostFacts, HostFactsData } from "../host/host-facts";
+import { HostFacts, HostFactsData, stableFacts } from "../host/host-facts";
 import { RemoteFile } from "../host/remote-file";
 import { Service } from "../host/service";
 import { Sysctl } from "../host/sysctl";
@@ -105,7 +105,8 @@ export class GatewayHost extends pulumi.ComponentResource {
     const a = parseArgs(`GatewayHost "${name}" (${args.facts?.prettyName || args.facts?.distro}, kernel ${args.facts?.kernel})`, gatewayHostArgsSchema, args, gatewayHostProblems);
     super("ipv6gw:gateway:GatewayHost", name, {}, opts);
     this.facts = a.facts;
-    const facts = new HostFacts(`${name}-facts`, { connection: a.connection }, childOf(this, opts));
+    // Recorded as the preflight read them: no second read of the box in the same command.
+    const facts = new HostFacts(`${name}-facts`, { connection: a.connection, observed: stableFacts(a.facts) }, childOf(this, opts));
     this.recordedFacts = facts.facts;
     // The HOWTO's "net.ipv6.ip_forward" is not a Linux key; this is the one that turns forwarding on.
     const atBoot = a.firewallBootUnit !== undefined && a.facts.serviceManager === "systemd";

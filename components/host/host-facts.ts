@@ -262,7 +262,19 @@ export function stableFacts(f: HostFactsData): HostFactsData {
 
 interface FactsState {
   connection: Connection;
+  /** The stable facts the program read this command (HostFactsArgs.observed). */
+  observed?: HostFactsData;
   facts?: HostFactsData;
+}
+
+export interface HostFactsArgs extends HostResourceArgs {
+  /**
+   * The box's facts as the program read them for this command (its preflight
+   * judged them): recorded as they are, the box is not read again. Stable
+   * facts only (stableFacts): the rest changes as the stack works. Refresh
+   * reads the box. Default: read the box at create.
+   */
+  readonly observed?: pulumi.Input<HostFactsData>;
 }
 
 export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
@@ -273,7 +285,13 @@ export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
     const { z } = require("zod") as typeof import("zod");
-    return checkInputs(news, z.object({}));
+    const observed = z.custom<HostFactsData>((v) => typeof v === "object" && v !== null && Array.isArray((v as HostFactsData).interfaces), { error: "must be the box's facts (stableFacts of what getHostFacts read)" });
+    return checkInputs(news, z.object({ observed: observed.optional() }));
+  }
+
+  /** The observed facts when the program passed them, else the box's. */
+  private async factsOf(s: FactsState): Promise<HostFactsData> {
+    return s.observed ?? stableFacts(await readFacts(await this.open(s.connection)));
   }
 
   /** Facts are observed, never desired: only a new version of this code is worth an update. */
@@ -282,11 +300,11 @@ export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async update(_id: string, _olds: FactsState, news: FactsState) {
-    return { outs: { ...news, facts: stableFacts(await readFacts(await this.open(news.connection))) } };
+    return { outs: { ...news, facts: await this.factsOf(news) } };
   }
 
   async create(inputs: FactsState) {
-    const facts = stableFacts(await readFacts(await this.open(inputs.connection)));
+    const facts = await this.factsOf(inputs);
     return { id: `facts:${facts.kernel}`, outs: { ...inputs, facts } };
   }
 
@@ -304,7 +322,7 @@ export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
 export class HostFacts extends ReferencedResource {
   declare readonly facts: pulumi.Output<HostFactsData>;
 
-  constructor(name: string, args: HostResourceArgs, opts?: pulumi.CustomResourceOptions) {
+  constructor(name: string, args: HostFactsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       HostFactsProvider.reference,
       name,

@@ -164,7 +164,9 @@ export function referencedProvider(ref: ProviderReference, methods: readonly Met
       try {
         return await provider[method](...args);
       } finally {
-        mark("provider", "call", { provider: ref.export, method, ms: Date.now() - started });
+        const o = Object(args[args.length - 1]);
+        const what = o.name ?? o.path ?? o.key ?? o.names;
+        mark("provider", "call", { provider: ref.export, method, ms: Date.now() - started, what: what === undefined ? undefined : String(what) });
       }
     };
   }

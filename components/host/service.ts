@@ -92,8 +92,16 @@ export function applyScript(manager: ServiceManager, name: string, enabled: bool
   const lines = ["set -e"];
   switch (manager) {
     case "systemd":
-      lines.push("systemctl daemon-reload");
-      lines.push(`systemctl ${enabled ? "enable" : "disable"} --quiet ${n}`);
+      // A reload only when this unit's files changed since systemd read them (or it has not read
+      // them): each takes a quarter second, and services applied side by side queue on it. The
+      // boot-time links need none (systemd reads them at boot), hence --no-reload; and none at all
+      // when they are there already (for a unit with a SysV script as well, Debian's systemctl
+      // runs update-rc.d: half a second).
+      lines.push(
+        `st=$(systemctl show -p LoadState -p NeedDaemonReload ${n})`,
+        `if ! printf '%s\n' "$st" | grep -qx LoadState=loaded || printf '%s\n' "$st" | grep -qx NeedDaemonReload=yes; then systemctl daemon-reload; fi`,
+        `[ "$(systemctl is-enabled ${n} 2>/dev/null)" = ${enabled ? "enabled" : "disabled"} ] || systemctl ${enabled ? "enable" : "disable"} --quiet --no-reload ${n}`,
+      );
       if (running === false) lines.push(`systemctl stop ${n}`);
       if (running === true) {
         // Not blocking on the job: a daemon that forks only once it is ready (gw6c after the

@@ -84,8 +84,10 @@ export function startServer(what: string, args: readonly string[], cwd: string, 
 /** One dynamic-provider process for the run (what pulumi-resource-pulumi-nodejs starts per preview). */
 export function startSharedProvider(root: string, env: NodeJS.ProcessEnv): Promise<Server> {
   const main = require.resolve("@pulumi/pulumi/cmd/dynamic-provider", { paths: [root] });
+  // As the toolchain's provider shim starts it (scripts/preload/defer-modules.js).
+  const preload = path.join(root, "scripts", "preload", "defer-modules.js");
   // Its one argument is the engine's address, which it never calls: any value will do.
-  return startServer("the shared dynamic provider", [main, "127.0.0.1:0"], root, env);
+  return startServer("the shared dynamic provider", [...(fs.existsSync(preload) ? ["-r", preload] : []), main, "127.0.0.1:0"], root, env);
 }
 
 /** One policy pack process (the compiled pack in `packDir`), served as run-policy-pack serves it for the CLI. */

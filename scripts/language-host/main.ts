@@ -41,6 +41,12 @@ const hostVersion: string = require("@pulumi/pulumi/package.json").version;
 
 type Callback<T> = grpc.sendUnaryData<T>;
 
+/** scripts/preload/defer-modules.js of the project that runs pulumi (IPV6GW_ROOT), when it has one. */
+function deferModules(): string | undefined {
+  const file = path.join(process.env.IPV6GW_ROOT ?? "", "scripts", "preload", "defer-modules.js");
+  return process.env.IPV6GW_ROOT && fs.existsSync(file) ? file : undefined;
+}
+
 function programRunPath(programDirectory: string): string {
   return require.resolve("@pulumi/pulumi/cmd/run", { paths: [programDirectory, __dirname] });
 }
@@ -82,6 +88,7 @@ function run(engineAddress: string) {
       programArgs: req.getArgsList(),
       // Compiled: stack traces still name the .ts files, as under ts-node.
       nodeargs: [typeof options.nodeargs === "string" ? options.nodeargs : "", "program" in compiled ? "--enable-source-maps" : ""].join(" "),
+      preload: deferModules(),
     });
     const env: NodeJS.ProcessEnv = {
       ...process.env,

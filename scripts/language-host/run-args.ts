@@ -17,10 +17,13 @@ export interface RunArgumentsInput {
   readonly programArgs: readonly string[];
   /** Pulumi.yaml `runtime.options.nodeargs`, split on spaces. */
   readonly nodeargs: string;
+  /** A module node preloads (-r) before cmd/run: scripts/preload/defer-modules.js. */
+  readonly preload?: string;
 }
 
 export function runArguments(input: RunArgumentsInput): string[] {
-  const args = input.nodeargs.split(/\s+/).filter((a) => a !== "");
+  const args = input.preload ? ["-r", input.preload] : [];
+  args.push(...input.nodeargs.split(/\s+/).filter((a) => a !== ""));
   args.push(input.runPath);
   const flag = (name: string, value: string) => {
     if (value !== "") args.push(`--${name}`, value);

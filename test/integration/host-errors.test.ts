@@ -110,6 +110,28 @@ describe("what a box cannot do", () => {
     }
   });
 
+  it("reloads systemd only for a unit whose file changed, and then restarts what the new file says", async () => {
+    // Each daemon-reload costs a quarter second, and services applied side by side queue on it.
+    const dir = "/etc/systemd/system";
+    const unit = (v: string) => `[Service]\nEnvironment=V=${v}\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n`;
+    const reloads = () => Number(labSh("c1", "journalctl --sync; journalctl -b _PID=1 -o cat --no-pager | grep -c '^Reloading' || true").trim());
+    const service = { connection: box("c1"), name: "ipv6gw-test-reload", enabled: true, running: true as const, manager: "auto" as const };
+    labSh("c1", `printf '%b' '${unit("1")}' > ${dir}/ipv6gw-test-reload.service && systemctl daemon-reload`);
+    try {
+      const before = reloads();
+      const made = await ServiceProvider.instance.create({ ...service, restartTrigger: "1" });
+      expect(reloads()).toBe(before);
+      expect(labSh("c1", "systemctl is-enabled ipv6gw-test-reload; systemctl is-active ipv6gw-test-reload").trim().split("\n")).toEqual(["enabled", "active"]);
+      labSh("c1", `printf '%b' '${unit("2")}' > ${dir}/ipv6gw-test-reload.service`);
+      await ServiceProvider.instance.update("ipv6gw-test-reload", made.outs as never, { ...service, restartTrigger: "2" } as never);
+      expect(reloads()).toBe(before + 1);
+      const pid = labSh("c1", "systemctl show -p MainPID --value ipv6gw-test-reload").trim();
+      expect(labSh("c1", `tr '\\0' '\\n' < /proc/${pid}/environ | grep '^V='`).trim()).toBe("V=2");
+    } finally {
+      labSh("c1", `systemctl disable --now ipv6gw-test-reload.service; rm -f ${dir}/ipv6gw-test-reload.service; systemctl daemon-reload`);
+    }
+  });
+
   it("waits for a start queued behind a slow dependency, and says when a unit fails to start", async () => {
     // While its job waits for the dependency, the unit is "inactive": that is not a failure yet.
     const oneshot = (exec: string, unit = "") => `[Unit]\n${unit}\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=${exec}\n`;

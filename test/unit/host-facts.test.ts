@@ -102,6 +102,18 @@ describe("HostFacts provider", () => {
     expect(outs.facts.kernel).toBe("6.19.1-fc-v700");
   });
 
+  it("records the facts the program observed without reading the box again, and refresh still reads the box", async () => {
+    const box = new FakeRemote([[FACTS_SCRIPT, { stdout: debian.replace("kernel=6.18.44-fc-v657", "kernel=6.19.1-fc-v700") }]]);
+    const p = new HostFactsProvider(opener(box));
+    const { id, outs } = await p.create({ connection, observed: stable });
+    expect(id).toBe("facts:6.18.44-fc-v657");
+    expect(outs.facts).toEqual(stable);
+    expect(box.calls).toEqual([]);
+    expect((await p.check({}, { connection, observed: stable })).failures).toEqual([]);
+    expect((await p.check({}, { connection, observed: "gw" })).failures.map((f) => f.property)).toEqual(["observed"]);
+    expect((await p.read(id, outs)).props.facts.kernel).toBe("6.19.1-fc-v700");
+  });
+
   it("fails with the box's words when the facts cannot be read", async () => {
     const p = new HostFactsProvider(opener(new FakeRemote([[FACTS_SCRIPT, { code: 127, stderr: "sh: 1: awk: not found\n" }]])));
     await expect(p.create({ connection })).rejects.toThrow("reading host facts failed on root@fake.example:22 (exit 127): sh: 1: awk: not found");

@@ -268,10 +268,12 @@ describe("Service", () => {
     const { inputs } = await p.check({}, { connection, name: "radvd" });
     const { outs } = await p.create(inputs as never);
     expect(outs.previous).toEqual({ enabled: false, running: false });
-    expect(box.transcript).toContain("systemctl enable --quiet 'radvd'");
+    // Enabled unless it is already (a SysV script beside the unit costs Debian's update-rc.d); systemd reloads at boot.
+    expect(box.transcript).toContain(`[ "$(systemctl is-enabled 'radvd' 2>/dev/null)" = enabled ] || systemctl enable --quiet --no-reload 'radvd'`);
     expect(box.transcript).toContain("systemctl start --no-block 'radvd'");
     await p.delete("radvd", outs);
     expect(box.calls.at(-1)!.script).toContain("systemctl stop 'radvd'");
+    expect(box.calls.at(-1)!.script).toContain(`[ "$(systemctl is-enabled 'radvd' 2>/dev/null)" = disabled ] || systemctl disable --quiet --no-reload 'radvd'`);
   });
 
   it("restarts when the trigger changes", async () => {

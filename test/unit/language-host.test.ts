@@ -38,6 +38,10 @@ describe("the language host's program run", () => {
     expect(runArguments({ ...input, dryRun: false, nodeargs: "" })).not.toContain("--dry-run");
   });
 
+  it("preloads a module first when given one (a path with spaces stays one argument)", () => {
+    expect(runArguments({ ...input, preload: "/a b/defer-modules.js" }).slice(0, 4)).toEqual(["-r", "/a b/defer-modules.js", "--max-old-space-size=4096", "/p/node_modules/@pulumi/pulumi/cmd/run"]);
+  });
+
   it("hands config to the SDK in the old key shape, with TypeScript on by default", () => {
     const env = runEnvironment({ config: { "ipv6gw:site": "{}", "aws:region": "x" }, secretKeys: ["ipv6gw:gw6cPassword"], options: {} });
     expect(JSON.parse(env.PULUMI_CONFIG)).toEqual({ "ipv6gw:config:site": "{}", "aws:config:region": "x" });

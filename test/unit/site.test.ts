@@ -60,8 +60,38 @@ const fileAt = async (p: string) => {
   throw new Error(`no RemoteFile for ${p}; have ${byType(":RemoteFile").map((f) => f.name).join(", ")}`);
 };
 
+/** What each resource of a site was told to wait for (its dependsOn, by name), seen by a transformation. */
+function dependencyRecorder() {
+  const names = new Map<pulumi.Resource, string>();
+  const told = new Map<string, unknown>();
+  const transformation: pulumi.ResourceTransformation = (a) => {
+    names.set(a.resource, a.name);
+    told.set(a.name, a.opts.dependsOn);
+    return undefined;
+  };
+  const flat = async (d: unknown): Promise<pulumi.Resource[]> => {
+    if (Array.isArray(d)) return (await Promise.all(d.map(flat))).flat();
+    if (pulumi.Output.isInstance(d)) return flat(await value(d));
+    if (d && typeof (d as Promise<unknown>).then === "function") return flat(await d);
+    return d ? [d as pulumi.Resource] : [];
+  };
+  /** The names `name` waits for, directly or through what those wait for. */
+  const waitsFor = async (name: string, seen = new Set<string>()): Promise<Set<string>> => {
+    for (const r of await flat(told.get(name))) {
+      const dep = names.get(r) ?? "(not of this site)";
+      if (!seen.has(dep)) {
+        seen.add(dep);
+        await waitsFor(dep, seen);
+      }
+    }
+    return seen;
+  };
+  return { transformation, waitsFor };
+}
+
 describe("a WireGuard site like the lab", () => {
   let site: import("../../components/site").Ipv6Site;
+  const dependencies = dependencyRecorder();
 
   beforeAll(async () => {
     registered.length = 0;
@@ -82,8 +112,18 @@ describe("a WireGuard site like the lab", () => {
         { name: "c2", connection, facts: clientFacts("00:00:5e:00:53:12") },
       ],
       checks: { pingTarget: "2001:db8:ffff::1", httpUrl: "http://[2001:db8:ffff::1]/", outside: { connection } },
-    });
+    }, { transformations: [dependencies.transformation] });
     await settled();
+  });
+
+  it("brings the LAN address and radvd up after the firewall and forwarding, beside the tunnel (its prefix is in the config), and checks once all are up", async () => {
+    const firewallFirst = ["lab-firewall-nft-ruleset", "lab-gateway-forwarding", "lab-gateway-packages"];
+    for (const name of ["lab-tunnel-service", "lab-lan-address-service", "lab-radvd-service"]) {
+      expect([...(await dependencies.waitsFor(name))]).toEqual(expect.arrayContaining(firewallFirst));
+    }
+    expect(await dependencies.waitsFor("lab-radvd-service")).not.toContain("lab-lan-address-service");
+    for (const name of ["lab-lan-address-service", "lab-radvd-service"]) expect(await dependencies.waitsFor(name)).not.toContain("lab-tunnel-service");
+    expect([...(await dependencies.waitsFor("lab-checks-probe"))]).toEqual(expect.arrayContaining([...firewallFirst, "lab-tunnel-service", "lab-lan-address-service", "lab-radvd-service"]));
   });
 
   it("loads the HOWTO's ruleset into a table of ours on nftables (the default), at boot too, and forwarding waits for it", async () => {

@@ -32,7 +32,7 @@ case "$1 $2" in
     done
     echo "build $$" >> "$FAKE_GO_DIR/builds"
     while [ ! -e "$FAKE_GO_DIR/release" ]; do sleep 0.05; done
-    printf '#!/bin/sh\\nsleep 0.2\\necho %s\\n' "$version" > "$out"
+    printf '#!/bin/sh\\necho run >> "$FAKE_GO_DIR/version-runs"\\nsleep 0.2\\necho %s\\n' "$version" > "$out"
     chmod 0755 "$out" ;;
   *) echo "fake go: unexpected: go $*" >&2; exit 2 ;;
 esac
@@ -99,8 +99,23 @@ describe("scripts/toolchain.sh build lock", () => {
     const binDir = path.join(cache, "toolchain", "pulumi-v3.248.0");
     expect(runs.map((r) => r.stdout.trim().split("\n").at(-1))).toEqual([binDir, binDir]);
     expect(runs.map((r) => r.stderr).find((e) => e.includes("waiting for it"))).toContain(`using cached ${binDir}/pulumi`);
-    expect(spawnSync(path.join(binDir, "pulumi"), ["version"], { encoding: "utf8" }).stdout.trim()).toBe("v3.248.0");
-    expect(fs.readdirSync(binDir).sort()).toEqual(["pulumi", "pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"]);
+    expect(spawnSync(path.join(binDir, "pulumi"), ["version"], { encoding: "utf8", env }).stdout.trim()).toBe("v3.248.0");
+    expect(fs.readdirSync(binDir).sort()).toEqual([".version", "pulumi", "pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"]);
+    // The build asked the binary its version once (and the check above once more); later commands read the record beside it.
+    const versionRuns = () => fs.readFileSync(path.join(goDir, "version-runs"), "utf8").trim().split("\n").length;
+    expect(versionRuns()).toBe(2);
+    const again = start(env);
+    runs.push(again);
+    expect(await again.done).toBe(0);
+    expect(again.stdout.trim().split("\n").at(-1)).toBe(binDir);
+    expect(versionRuns()).toBe(2);
+    // A binary newer than the record is asked again.
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(path.join(binDir, "pulumi"), later, later);
+    const after = start(env);
+    runs.push(after);
+    expect(await after.done).toBe(0);
+    expect(versionRuns()).toBe(3);
     // Nothing the build started still holds the lock once both commands are done.
     expect(spawnSync("flock", ["-n", path.join(cache, "toolchain", ".build.lock"), "true"]).status).toBe(0);
   }, 60_000);

@@ -19,9 +19,11 @@ const TRACE = [
   mark(4.0, "host", "program-exit", { code: 0 }),
   mark(4.5, "host", "run", { dryRun: false }),
   mark(4.6, "host", "compiled", { ms: 10, compiled: false }),
-  mark(7.0, "provider", "call", { provider: "PackagesProvider", method: "create", ms: 2000 }),
+  mark(7.0, "provider", "call", { provider: "PackagesProvider", method: "create", ms: 2000, what: "radvd,wireguard-tools" }),
   mark(8.0, "provider", "call", { provider: "SysctlProvider", method: "create", ms: 400 }),
-  mark(8.5, "provider", "call", { provider: "SysctlProvider", method: "create", ms: 600 }),
+  mark(8.5, "provider", "call", { provider: "SysctlProvider", method: "create", ms: 600, what: "net.ipv6.conf.all.forwarding" }),
+  mark(9.0, "provider", "probe", { check: "c1: ping6 2001:db8:ffff::1", ok: true, tries: 1, ms: 10 }),
+  mark(9.1, "provider", "probe", { check: "c1: has 2001:db8:8888::1/64", ok: true, tries: 3, ms: 800 }),
   '{"t": 17000000', // a torn last line
 ].join("\n");
 
@@ -34,12 +36,21 @@ describe("where the time goes", () => {
       "  provider: 1 classes loaded (compiled) in 0.1 s; 2 calls from 2.6 to 3.0",
       "    Sysctl.check                   1 x    0.3 s in all, longest 0.3 s",
       "    Sysctl.diff                    1 x    0.0 s in all, longest 0.0 s",
+      "  calls of 0.3 s or more (start-end):",
+      "    2.6-2.9     0.3 s  Sysctl.check",
       "  ssh: 1 connections dialled (provider 1), 0.1 s dialling",
       "update (from 4.5 s):",
       "  program compiled at 4.6 (cached)",
       "  provider: 0 classes loaded (none) in 0.0 s; 3 calls from 5.0 to 8.5",
       "    Packages.create                1 x    2.0 s in all, longest 2.0 s",
       "    Sysctl.create                  2 x    1.0 s in all, longest 0.6 s",
+      "  calls of 0.3 s or more (start-end):",
+      "    5.0-7.0     2.0 s  Packages.create radvd,wireguard-tools",
+      "    7.6-8.0     0.4 s  Sysctl.create",
+      "    7.9-8.5     0.6 s  Sysctl.create net.ipv6.conf.all.forwarding",
+      "  checklist: 2 probes, the slowest:",
+      "     0.8 s  c1: has 2001:db8:8888::1/64 (passed, 3 tries)",
+      "     0.0 s  c1: ping6 2001:db8:ffff::1 (passed, 1 try)",
     ]);
   });
 
