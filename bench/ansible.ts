@@ -164,6 +164,7 @@ export function baselineVars(resources: readonly ExportedResource[], boxOf: (c: 
       }
       case "SiteProbe": {
         const connections = i.connections as Record<string, unknown>;
+        // A probe's `after` (run once another passed) needs nothing here: the playbook retries each probe until it passes.
         for (const p of i.probes as { name: string; on: string; script: string; retrySeconds: number; stdinFrom?: string }[]) {
           if (p.stdinFrom !== undefined) throw new Error(`${where}: probe "${p.name}" reads another's output, which the baseline does not model`);
           on(connections[p.on]).ipv6gw_probes.push({ name: p.name, script_b64: b64(p.script), retries: Math.max(0, Math.ceil(p.retrySeconds)) });

@@ -10,7 +10,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { ROOT, checkResults, printResults, pulumi } from "./pulumi-run";
+import { LabError } from "../lab/errors";
+import { down as labDown, up as labUp } from "../lab/lab";
 import { labPaths } from "../lab/paths";
+import { assertPrereqs, searchPath } from "../lab/prereqs";
 import { readLabJson } from "../lab/state";
 
 /** The lab scenario a lab stack's site runs on: native for a DHCPv6-PD uplink, direct otherwise. */
@@ -37,7 +40,21 @@ function step(title: string, cmd: string, args: string[]): void {
   }
 }
 
-function main(): void {
+/** A lab verb, run here as `npm run lab` runs it (without starting another node for it). */
+async function labStep(title: string, run: (log: (line: string) => void) => Promise<void>): Promise<void> {
+  console.log(`\n== ${title}`);
+  try {
+    process.env.PATH = searchPath().join(":");
+    assertPrereqs("up");
+    await run((line) => console.log(`lab: ${line}`));
+  } catch (err) {
+    console.error(err instanceof LabError ? err.message : err);
+    console.error(`start: ${title} failed; see the output above`);
+    process.exit(err instanceof LabError ? err.exitCode : 1);
+  }
+}
+
+async function main(): Promise<void> {
   const stack = stackArgument(process.argv.slice(2));
   const file = path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`);
   if (!/^[a-z0-9-]+$/.test(stack) || !fs.existsSync(file)) {
@@ -56,9 +73,10 @@ function main(): void {
   step("prerequisites", "bash", ["scripts/prereqs.sh"]);
   step("Pulumi toolchain", "bash", ["scripts/toolchain.sh"]);
   // A lab up in another scenario goes down first (`up` refuses to switch a running lab).
-  const running = readLabJson(labPaths());
-  if (running && running.scenario !== scenario) step(`lab down (it runs scenario ${running.scenario})`, "npm", ["run", "--silent", "lab", "--", "down"]);
-  step(`lab (scenario ${scenario})`, "npm", ["run", "--silent", "lab", "--", "up", "--scenario", scenario]);
+  const paths = labPaths();
+  const running = readLabJson(paths);
+  if (running && running.scenario !== scenario) await labStep(`lab down (it runs scenario ${running.scenario})`, (log) => labDown(paths, log));
+  await labStep(`lab (scenario ${scenario})`, (log) => labUp(paths, scenario, log));
 
   console.log(`\n== pulumi up --stack ${stack}`);
   const selected = pulumi(["stack", "select", "--create", stack, "--non-interactive"]);
@@ -75,4 +93,4 @@ function main(): void {
   process.exit(up.status === 0 && passed ? 0 : 1);
 }
 
-if (require.main === module) main();
+if (require.main === module) void main();

@@ -106,20 +106,25 @@ export function siteProbes(
     { name: `gateway: ${gwAddress} on ${a.lanInterface}`, on: "gateway", script: hasAddress(a.lanInterface, gwAddress), retrySeconds: 30 },
     { name: `gateway: ping6 ${a.pingTarget}`, on: "gateway", script: ping(a.pingTarget), retrySeconds: 30 },
   );
+  // What needs a client's address runs once it holds it: without it, the client's own checks and
+  // the outside's would only wait out their timeouts (or, for "does not answer", pass for nothing).
+  const addressProbe = (c: { name: string; expectedAddress: string }) => `${c.name}: has ${c.expectedAddress}/64`;
   for (const c of a.clients) {
+    const after = addressProbe(c);
     probes.push(
-      { name: `${c.name}: has ${c.expectedAddress}/64`, on: c.name, script: hasAddress(c.interface, `${c.expectedAddress}/64`), retrySeconds: 90 },
-      { name: `${c.name}: ping6 ${a.pingTarget}`, on: c.name, script: ping(a.pingTarget), retrySeconds: 30 },
+      { name: after, on: c.name, script: hasAddress(c.interface, `${c.expectedAddress}/64`), retrySeconds: 90 },
+      { name: `${c.name}: ping6 ${a.pingTarget}`, on: c.name, script: ping(a.pingTarget), retrySeconds: 30, after },
     );
-    if (a.httpUrl) probes.push({ name: `${c.name}: fetches ${a.httpUrl}`, on: c.name, script: httpGet(a.httpUrl), retrySeconds: 30 });
+    if (a.httpUrl) probes.push({ name: `${c.name}: fetches ${a.httpUrl}`, on: c.name, script: httpGet(a.httpUrl), retrySeconds: 30, after });
   }
   if (a.outsidePort !== undefined) {
     for (const c of a.clients) {
-      probes.push({ name: `outside: TCP ${a.outsidePort} to ${c.name} refused (adm-prohibited)`, on: "outside", script: tcpAdmProhibited(c.expectedAddress, a.outsidePort), retrySeconds: 10 });
+      const after = addressProbe(c);
+      probes.push({ name: `outside: TCP ${a.outsidePort} to ${c.name} refused (adm-prohibited)`, on: "outside", script: tcpAdmProhibited(c.expectedAddress, a.outsidePort), retrySeconds: 10, after });
       probes.push(
         a.outsidePingAllowed
-          ? { name: `outside: ${c.name} answers ping6 (ICMPv6 allowed)`, on: "outside", script: ping(c.expectedAddress), retrySeconds: 10 }
-          : { name: `outside: ${c.name} does not answer ping6 (ICMPv6 not allowed)`, on: "outside", script: noPing(c.expectedAddress), retrySeconds: 0 },
+          ? { name: `outside: ${c.name} answers ping6 (ICMPv6 allowed)`, on: "outside", script: ping(c.expectedAddress), retrySeconds: 10, after }
+          : { name: `outside: ${c.name} does not answer ping6 (ICMPv6 not allowed)`, on: "outside", script: noPing(c.expectedAddress), retrySeconds: 0, after },
       );
     }
   }
@@ -169,9 +174,9 @@ export function nativeSiteProbes(
   for (const c of a.clients) {
     probes.push(
       { name: clientProbe(c), on: c.name, script: holdsEui64In(c.interface, eui64Groups(c.mac)), retrySeconds: 90, stdinFrom: lanProbe(c.lan) },
-      { name: `${c.name}: ping6 ${a.pingTarget}`, on: c.name, script: ping(a.pingTarget), retrySeconds: 30 },
+      { name: `${c.name}: ping6 ${a.pingTarget}`, on: c.name, script: ping(a.pingTarget), retrySeconds: 30, after: clientProbe(c) },
     );
-    if (a.httpUrl) probes.push({ name: `${c.name}: fetches ${a.httpUrl}`, on: c.name, script: httpGet(a.httpUrl), retrySeconds: 30 });
+    if (a.httpUrl) probes.push({ name: `${c.name}: fetches ${a.httpUrl}`, on: c.name, script: httpGet(a.httpUrl), retrySeconds: 30, after: clientProbe(c) });
   }
   if (a.outsidePort !== undefined) {
     for (const c of a.clients) {

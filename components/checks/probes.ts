@@ -19,6 +19,13 @@ export interface Probe {
    * probe passed, and fails without running if it did not. Default none.
    */
   readonly stdinFrom?: string;
+  /**
+   * The name of an earlier probe this one needs to have passed (a check that
+   * cannot hold without it, such as reaching a client from outside before
+   * the client holds its address): it runs after that one passed, and fails
+   * without running if it did not. Default none.
+   */
+  readonly after?: string;
 }
 
 /** `|| { echo <message> >&2; exit 1; }`, the message quoted. */

@@ -60,6 +60,9 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
       if (p.stdinFrom !== undefined && !containsUnknown(p.stdinFrom) && !earlier.has(p.stdinFrom)) {
         failures.push({ property: "probes", reason: `probe "${p.name}" reads the output of "${p.stdinFrom}", which is not an earlier probe` });
       }
+      if (p.after !== undefined && !containsUnknown(p.after) && !earlier.has(p.after)) {
+        failures.push({ property: "probes", reason: `probe "${p.name}" runs after "${p.after}", which is not an earlier probe` });
+      }
       earlier.add(p.name);
     }
     return { inputs: news, failures };
@@ -101,8 +104,9 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
 
   /**
    * Probes on different boxes run side by side; each box's run in order. A
-   * probe that reads another's output waits for it (always an earlier one,
-   * so no two wait on each other) and is not run if that one failed.
+   * probe that reads another's output, or runs after another, waits for it
+   * (always an earlier one, so no two wait on each other) and is not run if
+   * that one failed. (A probe with both waits for the one it reads.)
    */
   private async runAll(s: ProbeState, patient: boolean): Promise<ProbeResult[]> {
     const byBox = new Map<string, Probe[]>();
@@ -117,13 +121,14 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
     await Promise.all(
       [...byBox.values()].map(async (list) => {
         for (const p of list) {
-          const from = p.stdinFrom === undefined ? undefined : await done.get(p.stdinFrom)?.result;
+          const needs = p.stdinFrom ?? p.after;
+          const from = needs === undefined ? undefined : await done.get(needs)?.result;
           const r =
-            p.stdinFrom === undefined
+            needs === undefined
               ? await this.runOne(s, p, patient)
               : from?.ok
-                ? await this.runOne(s, p, patient, from.stdout ?? "")
-                : { check: p.name, ok: false, detail: `not run: "${p.stdinFrom}" ${from ? "failed" : "is not a probe"}` };
+                ? await this.runOne(s, p, patient, p.stdinFrom === undefined ? undefined : (from.stdout ?? ""))
+                : { check: p.name, ok: false, detail: `not run: "${needs}" ${from ? "failed" : "is not a probe"}` };
           results.set(p, { check: r.check, ok: r.ok, detail: r.detail });
           done.get(p.name)!.settle(r);
         }

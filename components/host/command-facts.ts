@@ -5,7 +5,9 @@
 // keyed by the CLI process (its pid and start time, so a reused pid is a new
 // command) and the connection (factsKey); those of commands that have ended
 // are removed by the next program that starts. A separate `pulumi preview`
-// and `pulumi up` are two commands: each reads the boxes itself.
+// and `pulumi up` are two commands: each reads the boxes itself. A refresh
+// before the program (`up --refresh`) puts what HostFacts reads of a box
+// here too, so the program takes it instead of dialling the box again.
 
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -98,29 +100,52 @@ interface Entry {
   readonly facts: HostFactsData;
 }
 
-/** `read`, remembered for the rest of the command (see the file comment). */
-export function commandFactsReader(read: FactsReader, options: CommandFactsOptions = {}): FactsReader {
+/** The command's remembered facts: what was read of a box in this command, and a place to put a read. */
+export interface CommandFacts {
+  get(connection: Connection): HostFactsData | undefined;
+  put(connection: Connection, facts: HostFactsData): void;
+}
+
+/** The command's facts (see the file comment), or undefined when there is no command or no private place for them. */
+export function commandFacts(options: CommandFactsOptions = {}): CommandFacts | undefined {
   const procRoot = options.procRoot ?? "/proc";
   const command = options.command;
   const dir = command ? privateDir(options.dir ?? path.join(os.tmpdir(), `ipv6gw-facts-${process.getuid?.() ?? "user"}`)) : undefined;
-  if (!command || !dir) return read;
+  if (!command || !dir) return undefined;
   const maxAge = (options.maxAgeSeconds ?? 600) * 1000;
   for (const name of fs.readdirSync(dir)) {
     const owner = name.split("_")[0];
     if (!commandRunning(procRoot, owner)) fs.rmSync(path.join(dir, name), { force: true });
   }
+  const fileOf = (connection: Connection) => path.join(dir, `${command}_${crypto.createHash("sha256").update(factsKey(connection)).digest("hex").slice(0, 32)}.json`);
+  return {
+    get(connection) {
+      try {
+        const entry = JSON.parse(fs.readFileSync(fileOf(connection), "utf8")) as Entry;
+        if (Date.now() - entry.at <= maxAge) return entry.facts;
+      } catch {
+        // Not read yet in this command (or unreadable).
+      }
+      return undefined;
+    },
+    put(connection, facts) {
+      const file = fileOf(connection);
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify({ at: Date.now(), facts } satisfies Entry), { mode: 0o600 });
+      fs.renameSync(tmp, file);
+    },
+  };
+}
+
+/** `read`, remembered for the rest of the command (see the file comment). */
+export function commandFactsReader(read: FactsReader, options: CommandFactsOptions = {}): FactsReader {
+  const cache = commandFacts(options);
+  if (!cache) return read;
   return async (connection) => {
-    const file = path.join(dir, `${command}_${crypto.createHash("sha256").update(factsKey(connection)).digest("hex").slice(0, 32)}.json`);
-    try {
-      const entry = JSON.parse(fs.readFileSync(file, "utf8")) as Entry;
-      if (Date.now() - entry.at <= maxAge) return entry.facts;
-    } catch {
-      // Not read yet in this command (or unreadable): read the box.
-    }
+    const known = cache.get(connection);
+    if (known) return known;
     const facts = await read(connection);
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ at: Date.now(), facts } satisfies Entry), { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    cache.put(connection, facts);
     return facts;
   };
 }

@@ -13,6 +13,7 @@ import { DETECT_PACKAGE_MANAGER, DETECT_SERVICE_MANAGER, PackageManager, Service
 import { HostResourceArgs, RemoteOpener, checkInputs, providerChanged, sshOpener, withConnection } from "./provider-kit";
 import { Remote, mustRun } from "./remote";
 import { openFreshRemote } from "./ssh-transport";
+import { CommandFacts, cliCommandId, commandFacts } from "./command-facts";
 import { ReferencedResource, providerReference } from "./provider-reference";
 
 export interface InterfaceFacts {
@@ -278,10 +279,15 @@ export interface HostFactsArgs extends HostResourceArgs {
 }
 
 export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
-  static readonly instance = new HostFactsProvider(sshOpener);
+  static readonly instance = new HostFactsProvider(sshOpener, () => commandFacts({ command: cliCommandId() }));
   /** What resources store as their provider (provider-reference.ts). */
   static readonly reference = providerReference(__filename, HostFactsProvider);
-  constructor(private readonly open: RemoteOpener) {}
+  private remembered?: CommandFacts;
+  /** @param command the command's facts (command-facts.ts), where a refresh leaves what it read for the program. */
+  constructor(
+    private readonly open: RemoteOpener,
+    private readonly command: () => CommandFacts | undefined = () => undefined,
+  ) {}
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
     const { z } = require("zod") as typeof import("zod");
@@ -309,7 +315,10 @@ export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async read(id: string, props: FactsState) {
-    const facts = stableFacts(await readFacts(await this.open(props.connection)));
+    const all = await readFacts(await this.open(props.connection));
+    // A refresh before the program (up --refresh): the program takes these instead of dialling the box again.
+    (this.remembered ??= this.command())?.put(props.connection, all);
+    const facts = stableFacts(all);
     return { id, props: withConnection(props, { ...props, facts }) };
   }
 

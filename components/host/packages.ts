@@ -128,9 +128,13 @@ export function queryScript(manager: PackageManager, names: readonly string[]): 
   }
 }
 
-/** Each package manager's install and remove commands; the package names follow. */
+/**
+ * Each package manager's install and remove commands; the package names
+ * follow. apt waits for the dpkg lock (held by unattended-upgrades, say)
+ * instead of failing at once.
+ */
 const COMMANDS: Record<PackageManager, { readonly install: string; readonly remove: string }> = {
-  apt: { install: "apt-get install -y -q", remove: "apt-get purge -y -q --autoremove" },
+  apt: { install: "apt-get -o DPkg::Lock::Timeout=600 install -y -q", remove: "apt-get -o DPkg::Lock::Timeout=600 purge -y -q --autoremove" },
   dnf: { install: "dnf install -y", remove: "dnf remove -y" },
   yum: { install: "yum install -y", remove: "yum remove -y" },
   urpmi: { install: "urpmi --auto", remove: "urpme --auto" },
@@ -138,22 +142,27 @@ const COMMANDS: Record<PackageManager, { readonly install: string; readonly remo
   apk: { install: "apk add", remove: "apk del" },
 };
 
+/** Where our package operations on a box take turns (two Packages of one box may run at once; dpkg runs one). */
+const MANAGER_LOCK = "/run/lock/ipv6gw-package-manager.lock";
+const TAKE_TURNS = `exec 8>${MANAGER_LOCK}; flock 8`;
+
 export function installScript(manager: PackageManager, names: readonly string[]): string {
   const command = `${COMMANDS[manager].install} ${names.map(shq).join(" ")}`;
-  if (manager !== "apt") return command;
+  if (manager !== "apt") return `${TAKE_TURNS}\n${command}`;
   // Package lists may be missing or stale: refresh them once if the first try cannot find a package.
   return [
+    TAKE_TURNS,
     "export DEBIAN_FRONTEND=noninteractive",
     `${command} 2>/tmp/ipv6gw-apt.err && exit 0`,
     `grep -qE 'Unable to locate package|has no installation candidate' /tmp/ipv6gw-apt.err || { cat /tmp/ipv6gw-apt.err >&2; exit 1; }`,
-    "apt-get update -q >&2",
+    "apt-get -o DPkg::Lock::Timeout=600 update -q >&2",
     command,
   ].join("\n");
 }
 
 export function removeScript(manager: PackageManager, names: readonly string[]): string {
   const command = `${COMMANDS[manager].remove} ${names.map(shq).join(" ")}`;
-  return manager === "apt" ? `export DEBIAN_FRONTEND=noninteractive\n${command}` : command;
+  return manager === "apt" ? `${TAKE_TURNS}\nexport DEBIAN_FRONTEND=noninteractive\n${command}` : `${TAKE_TURNS}\n${command}`;
 }
 
 export function parseVersions(stdout: string): Record<string, string> {

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { childOf } from "../child-options";
 import { ConnectionArgs } from "../host/connection";
-import { HostFactsData } from "../host/host-facts";
+import { HostFacts, HostFactsData, stableFacts } from "../host/host-facts";
 import { KeyValueFile } from "../host/key-value-file";
 import { RemoteCommand } from "../host/remote-command";
 import { RemoteFile } from "../host/remote-file";
@@ -68,6 +68,8 @@ export class Ipv6Client extends pulumi.ComponentResource {
   readonly mac: string;
   /** How the host was configured: "sysctl", "ifcfg", "ifupdown", "networkmanager" or "networkd". */
   readonly method: string;
+  /** The host's stable facts, as recorded in state (refresh reads them again). */
+  readonly recordedFacts: pulumi.Output<HostFactsData>;
 
   constructor(name: string, rawArgs: Ipv6ClientArgs, opts?: pulumi.ComponentResourceOptions) {
     const args = parseArgs(`Ipv6Client "${name}"`, ipv6ClientArgsSchema, rawArgs, ipv6ClientProblems);
@@ -127,8 +129,11 @@ export class Ipv6Client extends pulumi.ComponentResource {
         sysctls(true);
         this.method = "sysctl";
     }
+    // Recorded as the program read them; a refresh reads them again, for the program after it too
+    // (up --refresh then reaches the host over one connection).
+    this.recordedFacts = new HostFacts(`${name}-facts`, { connection: conn, observed: stableFacts(args.facts) }, childOf(this, opts)).facts;
     // "" while its LAN holds no prefix (a native uplink whose lease ran out).
     this.expectedAddress = pulumi.output(args.lanPrefix).apply((p) => (p ? slaacAddress(p, iface.mac) : ""));
-    this.registerOutputs({ expectedAddress: this.expectedAddress, mac: this.mac, method: this.method });
+    this.registerOutputs({ expectedAddress: this.expectedAddress, mac: this.mac, method: this.method, facts: this.recordedFacts });
   }
 }

@@ -79,12 +79,18 @@ describe("the lab site, end to end", () => {
     expect(stack.preview(["--expect-no-changes", "--refresh"]).status).toBe(0);
   });
 
-  it("reads each box's facts once per command: a no-op up with its preview dials each box once (the update takes the preview's read, and the kernel is not asked again about the rules it holds)", () => {
+  it("reads each box's facts once per command: a no-op up with its preview, or with a refresh, dials each box once (the update takes the preview's read, and the kernel is not asked again about the rules it holds)", () => {
     const accepted = (box: string) => Number(labSh(box, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true").trim());
     const before = { gw: accepted("gw"), c1: accepted("c1"), c2: accepted("c2") };
     const up = stack.run(["up", "--yes"]);
     expect(up.status).toBe(0);
     expect({ gw: accepted("gw") - before.gw, c1: accepted("c1") - before.c1, c2: accepted("c2") - before.c2 }).toEqual({ gw: 1, c1: 1, c2: 1 });
+    // And up --refresh: the program takes the facts the refresh read (the outside box too, for the checklist).
+    const boxes = ["gw", "c1", "c2", "outside"];
+    const was = boxes.map(accepted);
+    const refreshed = stack.up(["--refresh"]);
+    expect(refreshed.status).toBe(0);
+    expect(Object.fromEntries(boxes.map((b, i) => [b, accepted(b) - was[i]]))).toEqual({ gw: 1, c1: 1, c2: 1, outside: 1 });
   });
 
   it("converges again when the lab was booted blank under the old state", () => {

@@ -68,6 +68,18 @@ describe("what a box cannot do", () => {
     );
   });
 
+  it("takes turns when two Packages of one box install and remove at once (dpkg runs one at a time)", async () => {
+    const p = PackagesProvider.instance;
+    const installed = () => labSh("c1", "dpkg-query -W -f='${Status}\\n' ndisc6 tcpdump 2>/dev/null | grep -c 'install ok installed' || true").trim();
+    const made = await Promise.all(["ndisc6", "tcpdump"].map((name) => p.create({ connection: box("c1"), names: [name], manager: "auto" } as never)));
+    try {
+      expect(installed()).toBe("2");
+    } finally {
+      await Promise.all(made.map((m) => p.delete(m.id, m.outs as never)));
+    }
+    expect(installed()).toBe("0");
+  });
+
   it("names a kernel parameter that does not exist", async () => {
     await expect(SysctlProvider.instance.create({ connection: box("c1"), key: "net.ipv6.conf.eth9.forwarding", value: "1", persist: true })).rejects.toThrow(
       /no such kernel parameter: net.ipv6.conf.eth9.forwarding/,

@@ -114,6 +114,16 @@ describe("HostFacts provider", () => {
     expect((await p.read(id, outs)).props.facts.kernel).toBe("6.19.1-fc-v700");
   });
 
+  it("leaves what a refresh read for the program of the same command (up --refresh dials each box once)", async () => {
+    const put: [unknown, unknown][] = [];
+    const command = { get: () => undefined, put: (c: unknown, f: unknown) => void put.push([c, f]) };
+    const p = new HostFactsProvider(opener(new FakeRemote([[FACTS_SCRIPT, { stdout: debian }]])), () => command);
+    const read = await p.read("facts:6.18.44-fc-v657", { connection, facts: stable });
+    expect(read.props.facts).toEqual(stable);
+    // All of them, as the program reads them: the preflight judges what stableFacts leaves out.
+    expect(put).toEqual([[connection, parseFacts(debian)]]);
+  });
+
   it("fails with the box's words when the facts cannot be read", async () => {
     const p = new HostFactsProvider(opener(new FakeRemote([[FACTS_SCRIPT, { code: 127, stderr: "sh: 1: awk: not found\n" }]])));
     await expect(p.create({ connection })).rejects.toThrow("reading host facts failed on root@fake.example:22 (exit 127): sh: 1: awk: not found");

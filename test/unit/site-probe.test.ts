@@ -36,15 +36,15 @@ describe("siteProbes (planner)", () => {
       { name: "gateway: 2001:db8:8888::1/64 on eth1", on: "gateway", script: hasAddress("eth1", "2001:db8:8888::1/64"), retrySeconds: 30 },
       { name: "gateway: ping6 2001:db8:ffff::1", on: "gateway", script: ping("2001:db8:ffff::1"), retrySeconds: 30 },
       { name: `c1: has ${c1}/64`, on: "c1", script: hasAddress("eth0", `${c1}/64`), retrySeconds: 90 },
-      { name: "c1: ping6 2001:db8:ffff::1", on: "c1", script: ping("2001:db8:ffff::1"), retrySeconds: 30 },
-      { name: "c1: fetches http://[2001:db8:ffff::80]/", on: "c1", script: httpGet("http://[2001:db8:ffff::80]/"), retrySeconds: 30 },
+      { name: "c1: ping6 2001:db8:ffff::1", on: "c1", script: ping("2001:db8:ffff::1"), retrySeconds: 30, after: `c1: has ${c1}/64` },
+      { name: "c1: fetches http://[2001:db8:ffff::80]/", on: "c1", script: httpGet("http://[2001:db8:ffff::80]/"), retrySeconds: 30, after: `c1: has ${c1}/64` },
       { name: `c2: has ${c2}/64`, on: "c2", script: hasAddress("ens3", `${c2}/64`), retrySeconds: 90 },
-      { name: "c2: ping6 2001:db8:ffff::1", on: "c2", script: ping("2001:db8:ffff::1"), retrySeconds: 30 },
-      { name: "c2: fetches http://[2001:db8:ffff::80]/", on: "c2", script: httpGet("http://[2001:db8:ffff::80]/"), retrySeconds: 30 },
-      { name: "outside: TCP 80 to c1 refused (adm-prohibited)", on: "outside", script: tcpAdmProhibited(c1, 80), retrySeconds: 10 },
-      { name: "outside: c1 does not answer ping6 (ICMPv6 not allowed)", on: "outside", script: noPing(c1), retrySeconds: 0 },
-      { name: "outside: TCP 80 to c2 refused (adm-prohibited)", on: "outside", script: tcpAdmProhibited(c2, 80), retrySeconds: 10 },
-      { name: "outside: c2 does not answer ping6 (ICMPv6 not allowed)", on: "outside", script: noPing(c2), retrySeconds: 0 },
+      { name: "c2: ping6 2001:db8:ffff::1", on: "c2", script: ping("2001:db8:ffff::1"), retrySeconds: 30, after: `c2: has ${c2}/64` },
+      { name: "c2: fetches http://[2001:db8:ffff::80]/", on: "c2", script: httpGet("http://[2001:db8:ffff::80]/"), retrySeconds: 30, after: `c2: has ${c2}/64` },
+      { name: "outside: TCP 80 to c1 refused (adm-prohibited)", on: "outside", script: tcpAdmProhibited(c1, 80), retrySeconds: 10, after: `c1: has ${c1}/64` },
+      { name: "outside: c1 does not answer ping6 (ICMPv6 not allowed)", on: "outside", script: noPing(c1), retrySeconds: 0, after: `c1: has ${c1}/64` },
+      { name: "outside: TCP 80 to c2 refused (adm-prohibited)", on: "outside", script: tcpAdmProhibited(c2, 80), retrySeconds: 10, after: `c2: has ${c2}/64` },
+      { name: "outside: c2 does not answer ping6 (ICMPv6 not allowed)", on: "outside", script: noPing(c2), retrySeconds: 0, after: `c2: has ${c2}/64` },
     ]);
   });
 
@@ -203,6 +203,27 @@ describe("SiteProbe provider", () => {
     expect(boxes.c1.calls).toEqual([]);
   });
 
+  it("runs a probe after the one it needs (across boxes, without its output), and not at all when that one failed", async () => {
+    const events: string[] = [];
+    const { provider, boxes } = sites({
+      c1: [["check c1: has address", async () => (await new Promise((r) => setImmediate(r)), events.push("c1 has it"), { stdout: "yes\n" })]],
+      gateway: [["check gateway: reaches c1", (_s, stdin) => (events.push(`gateway ran, stdin ${JSON.stringify(stdin)}`), ok)]],
+    });
+    const probes = [probe("c1: has address", "c1"), { ...probe("gateway: reaches c1", "gateway"), after: "c1: has address" }];
+    const { outs } = await provider.create({ connections, probes, triggers: [] });
+    expect(events).toEqual(["c1 has it", "gateway ran, stdin undefined"]);
+    expect(outs.passed).toBe(true);
+    // On a blank site (a refresh of boxes rebuilt blank) the dependent probe does not wait out its timeout.
+    const { provider: down, boxes: blank } = sites({ c1: [["check c1: has address", fail("eth0 has no address")]], gateway: [] });
+    const read = await down.read("site-checks", { connections, probes, triggers: [] });
+    expect(read.props.results).toEqual([
+      { check: "c1: has address", ok: false, detail: "eth0 has no address" },
+      { check: "gateway: reaches c1", ok: false, detail: 'not run: "c1: has address" failed' },
+    ]);
+    expect(blank.gateway.calls).toEqual([]);
+    expect(boxes.gateway.calls).toHaveLength(1);
+  });
+
   it("observes once on refresh: no retries, no waiting, failures recorded without failing", async () => {
     const { provider, boxes, clock } = sites({ gateway: [["check gateway: radvd running", fail("radvd is not running")]] });
     const state = { connections, probes: [probe("gateway: radvd running", "gateway", 30)], triggers: [], passed: true, results: [] };
@@ -233,6 +254,7 @@ describe("SiteProbe provider", () => {
     ["a probe reading an earlier one's output", { connections, probes: [probe("a", "gateway"), { ...probe("b", "c1"), stdinFrom: "a" }] }, []],
     ["a probe reading a later one's output (it could wait forever)", { connections, probes: [{ ...probe("b", "c1"), stdinFrom: "a" }, probe("a", "gateway")] }, ['probe "b" reads the output of "a", which is not an earlier probe']],
     ["a probe reading one that does not exist", { connections, probes: [{ ...probe("b", "c1"), stdinFrom: "nope" }] }, ['probe "b" reads the output of "nope", which is not an earlier probe']],
+    ["a probe after a later one", { connections, probes: [{ ...probe("b", "c1"), after: "a" }, probe("a", "gateway")] }, ['probe "b" runs after "a", which is not an earlier probe']],
   ])("checks %s", async (_what, news, reasons) => {
     const { provider, boxes } = sites({});
     const { failures } = await provider.check({}, { ...news, triggers: [] });
