@@ -44,7 +44,7 @@ describe("the lab site, end to end", () => {
 
   it("installs the gateway's packages in one apt transaction, each then owned by the component that names it", () => {
     const history = labSh("gw", "grep -E '^Commandline' /var/log/apt/history.log || true").trim().split("\n");
-    expect(history).toEqual(["Commandline: apt-get install -y -q iptables iptables-persistent netfilter-persistent radvd wireguard-go wireguard-tools"]);
+    expect(history).toEqual(["Commandline: apt-get -o DPkg::Lock::Timeout=600 install -y -q iptables iptables-persistent netfilter-persistent radvd wireguard-go wireguard-tools"]);
     // Every package was taken over: the hand-over list is gone.
     expect(labSh("gw", "[ -e /var/lib/ipv6gw/packages ] && echo left || echo gone").trim()).toBe("gone");
   });
