@@ -345,17 +345,20 @@ export class Ipv6Site extends pulumi.ComponentResource {
       this.lanPrefixes = native.lanPrefixes;
     }
 
-    // The LAN side waits for the firewall and forwarding (nothing global on the LAN before the
-    // firewall stands). With its prefix in the config it need not wait for the tunnel too. The
+    // The LAN side starts once the firewall and forwarding stand (nothing global on the LAN before
+    // the firewall). With its prefix in the config it need not wait for the tunnel too. Only the
+    // starts wait: the packages and files (inert until started) go on the box meanwhile. The
     // address and radvd come up side by side (radvd advertises from the link-local address), and
     // the checks wait for all of them.
     const lanDeps: pulumi.Resource[] = plan.staticLanPrefix ? [...after] : [...after, tunnel.service];
     const lanUp: pulumi.Resource[] = [...after, tunnel.service];
+    // What the LAN side's files wait for: the site's one package transaction (radvd's config is checked by radvd).
+    const lanFiles = childOf(this, opts, packages);
     if (plan.lanAddress) {
       const address = new LanAddress(
         `${name}-lan-address`,
-        { connection: conn, serviceManager: facts.serviceManager || "sysv", interface: lanInterface, address: this.gatewayAddress.apply((a) => `${a}/64`) },
-        childOf(this, opts, ...lanDeps),
+        { connection: conn, serviceManager: facts.serviceManager || "sysv", interface: lanInterface, address: this.gatewayAddress.apply((a) => `${a}/64`), startAfter: lanDeps },
+        lanFiles,
       );
       lanUp.push(address.service);
     }
@@ -363,7 +366,7 @@ export class Ipv6Site extends pulumi.ComponentResource {
     if (this.ulaPrefix) prefixes.push(this.ulaPrefix.apply((p) => subnet(p, 0, 64)));
     let radvdConfig: pulumi.Output<string> = pulumi.output(native ? "(the native uplink runs radvd)" : "(gw6c runs radvd)");
     if (plan.radvd) {
-      const radvd = new Radvd(`${name}-radvd`, { ...s.radvd, connection: conn, lanInterface, prefixes }, childOf(this, opts, ...lanDeps));
+      const radvd = new Radvd(`${name}-radvd`, { ...s.radvd, connection: conn, lanInterface, prefixes, startAfter: lanDeps }, lanFiles);
       radvdConfig = radvd.config;
       lanUp.push(radvd.service);
     }

@@ -18,6 +18,12 @@ export interface LanAddressArgs {
   readonly interface: string;
   /** With length: "2001:db8:8888::1/64". */
   readonly address: pulumi.Input<string>;
+  /**
+   * What putting the address up waits for, beyond what the component waits
+   * for (a site's firewall): the file that will do it is written before.
+   * Default none.
+   */
+  readonly startAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 export const LAN_ADDRESS_SERVICE = "ipv6gw-lan-address";
@@ -94,7 +100,7 @@ export class LanAddress extends pulumi.ComponentResource {
             { connection: conn, path: `/etc/init.d/${LAN_ADDRESS_SERVICE}`, mode: "0755", content: pulumi.output(args.address).apply((a) => renderLanAddressInitScript(args.interface, a)) },
             childOf(this, opts),
           );
-    this.service = new Service(`${name}-service`, { connection: conn, name: LAN_ADDRESS_SERVICE, restartTrigger: file.sha256 }, childOf(this, opts, file));
+    this.service = new Service(`${name}-service`, { connection: conn, name: LAN_ADDRESS_SERVICE, restartTrigger: file.sha256 }, childOf(this, opts, file, ...(args.startAfter ?? [])));
     this.registerOutputs({});
   }
 }

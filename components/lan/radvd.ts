@@ -29,6 +29,10 @@ export const radvdArgsSchema = strictObject({
   lanInterface: ifname,
   prefixes: inputOf<pulumi.Input<string>[]>("the /64s to advertise for SLAAC (the global one, and a ULA one if any)"),
   configPath: absolutePath.default("/etc/radvd.conf"),
+  startAfter: z
+    .array(inputOf<pulumi.Resource>("a resource"))
+    .optional()
+    .describe("what starting radvd waits for, beyond what the component waits for (a site's firewall and forwarding): its package and config come before; default none"),
 });
 
 export type RadvdArgs = z.input<typeof radvdArgsSchema>;
@@ -74,7 +78,7 @@ export class Radvd extends pulumi.ComponentResource {
     this.config = pulumi.output(a.prefixes).apply((p) => renderRadvdConf(radvdModel(a, p)));
     const packages = new Packages(`${name}-packages`, { connection: conn, names: [...RADVD_PACKAGES] }, childOf(this, opts));
     const file = new RemoteFile(`${name}-conf`, { connection: conn, path: a.configPath, content: this.config, validate: `radvd --configtest -C %s` }, childOf(this, opts, packages));
-    this.service = new Service(`${name}-service`, { connection: conn, name: "radvd", restartTrigger: file.sha256 }, childOf(this, opts, file));
+    this.service = new Service(`${name}-service`, { connection: conn, name: "radvd", restartTrigger: file.sha256 }, childOf(this, opts, file, ...(a.startAfter ?? [])));
     this.registerOutputs({ config: this.config });
   }
 }

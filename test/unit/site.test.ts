@@ -116,7 +116,7 @@ describe("a WireGuard site like the lab", () => {
     await settled();
   });
 
-  it("brings the LAN address and radvd up after the firewall and forwarding, beside the tunnel (its prefix is in the config), and checks once all are up", async () => {
+  it("starts the LAN address and radvd after the firewall and forwarding (their files before), beside the tunnel (its prefix is in the config), and checks once all are up", async () => {
     const firewallFirst = ["lab-firewall-nft-ruleset", "lab-gateway-forwarding", "lab-gateway-packages"];
     for (const name of ["lab-tunnel-service", "lab-lan-address-service", "lab-radvd-service"]) {
       expect([...(await dependencies.waitsFor(name))]).toEqual(expect.arrayContaining(firewallFirst));
@@ -124,6 +124,13 @@ describe("a WireGuard site like the lab", () => {
     expect(await dependencies.waitsFor("lab-radvd-service")).not.toContain("lab-lan-address-service");
     for (const name of ["lab-lan-address-service", "lab-radvd-service"]) expect(await dependencies.waitsFor(name)).not.toContain("lab-tunnel-service");
     expect([...(await dependencies.waitsFor("lab-checks-probe"))]).toEqual(expect.arrayContaining([...firewallFirst, "lab-tunnel-service", "lab-lan-address-service", "lab-radvd-service"]));
+    // Their packages and files (inert until started) go on the box while the firewall is applied.
+    for (const name of ["lab-radvd-packages", "lab-radvd-conf", "lab-lan-address-unit"]) {
+      const waits = await dependencies.waitsFor(name);
+      expect(waits).toContain("lab-gateway-packages");
+      expect(waits).not.toContain("lab-firewall-nft-ruleset");
+      expect(waits).not.toContain("lab-gateway-forwarding");
+    }
   });
 
   it("loads the HOWTO's ruleset into a table of ours on nftables (the default), at boot too, and forwarding waits for it", async () => {
