@@ -29,7 +29,9 @@ if [ -z "$own_backend" ]; then
     case "$a" in --stack=*) stack=${a#--stack=} ;; esac
     prev=$a
   done
+  # Its checkpoint on disk says it exists without asking the CLI (a quarter second).
   if [ -n "$stack" ] && [ -f "$root/stacks/Pulumi.$stack.yaml" ] && [ "${1:-}" != "stack" ] &&
+     ! [ -f "$root/.pulumi/state/.pulumi/stacks/ipv6gw/$stack.json" ] &&
      ! pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"$stack\""; then
     pulumi stack init "$stack" --non-interactive >&2
   fi

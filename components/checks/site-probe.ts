@@ -26,8 +26,9 @@ interface ProbeState {
   passed?: boolean;
 }
 
-/** A failing probe is tried again after FIRST_RETRY_MS, the pause doubling up to RETRY_MS. */
-const FIRST_RETRY_MS = 250;
+/** A failing probe is tried again every SOON_MS for its first SOON_TRIES tries (2 s), then every RETRY_MS. */
+const SOON_MS = 250;
+const SOON_TRIES = 8;
 const RETRY_MS = 2000;
 
 export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
@@ -80,8 +81,10 @@ export class SiteProbeProvider implements pulumi.dynamic.ResourceProvider {
     let detail = "";
     const started = Date.now();
     const done = (ok: boolean, tries: number) => traceMark("provider", "probe", { check: p.name, ok, tries, ms: Date.now() - started });
-    // Soon after a first failure (most are an address still in DAD, a handshake under way), then every 2 s.
-    for (let pause = FIRST_RETRY_MS, tries = 1; ; pause = Math.min(pause * 2, RETRY_MS), tries++) {
+    // Often at first (most failures are an address still in DAD, a handshake under way: a second or
+    // two), then every 2 s.
+    for (let tries = 1; ; tries++) {
+      const pause = tries <= SOON_TRIES ? SOON_MS : RETRY_MS;
       try {
         const remote = await this.open(s.connections[p.on]);
         const r = await remote.run(p.script, { timeoutSeconds: 60, ...(stdin === undefined ? {} : { stdin }) });
