@@ -27,10 +27,11 @@ die() { printf 'prereqs: error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must run as root (it runs apt-get install); try: sudo bash scripts/prereqs.sh"
 command -v dpkg-query >/dev/null || die "dpkg-query not found: this script supports Debian and its derivatives only"
 
+# One dpkg-query for all of them (one each took a third of a second).
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null | awk '$2 " " $3 " " $4 == "install ok installed" { print $1 }' || true)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-  [ "$status" = "install ok installed" ] || missing+=("$pkg")
+  printf '%s\n' "$installed" | grep -qxF -- "$pkg" || missing+=("$pkg")
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then

@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { ROOT, checkResults, printResults, pulumi } from "./pulumi-run";
+import { ROOT, checkResults, printResults, pulumi, pulumiAsync } from "./pulumi-run";
 import { LabError } from "../lab/errors";
 import { down as labDown, up as labUp } from "../lab/lab";
 import { labPaths } from "../lab/paths";
@@ -73,13 +73,15 @@ async function main(): Promise<void> {
   step("prerequisites", "bash", ["scripts/prereqs.sh"]);
   step("Pulumi toolchain", "bash", ["scripts/toolchain.sh"]);
   // A lab up in another scenario goes down first (`up` refuses to switch a running lab).
+  // The stack is selected (created the first time) while the lab comes up.
+  const selecting = pulumiAsync(["stack", "select", "--create", stack, "--non-interactive"]);
   const paths = labPaths();
   const running = readLabJson(paths);
   if (running && running.scenario !== scenario) await labStep(`lab down (it runs scenario ${running.scenario})`, (log) => labDown(paths, log));
   await labStep(`lab (scenario ${scenario})`, (log) => labUp(paths, scenario, log));
 
   console.log(`\n== pulumi up --stack ${stack}`);
-  const selected = pulumi(["stack", "select", "--create", stack, "--non-interactive"]);
+  const selected = await selecting;
   if (selected.status !== 0) {
     console.error(`start: cannot select or create stack ${stack}: ${selected.stderr.trim()}`);
     process.exit(1);
