@@ -320,7 +320,9 @@ export class Ipv6Site extends pulumi.ComponentResource {
       },
       childOf(this, opts, firewall.ruleset),
     );
-    const after = [firewall.ruleset, gateway.forwarding];
+    // Destroy goes the other way: radvd and the tunnel are gone before forwarding goes off (a router
+    // advertising while not forwarding would have the gateway configure itself from its own RAs).
+    const after = [firewall.ruleset, ...gateway.forwardingOn];
     if (plan.ula !== undefined) {
       const mac = facts.interfaces.find((i) => i.name === lanInterface)?.mac ?? "";
       this.ulaPrefix = plan.ula === "generate" ? new UlaPrefix(`${name}-ula`, { mac }, childOf(this, opts)).prefix : pulumi.output(plan.ula);

@@ -98,8 +98,14 @@ export class GatewayHost extends pulumi.ComponentResource {
   readonly facts: HostFactsData;
   /** Facts as recorded in state (a refresh re-reads them). */
   readonly recordedFacts: pulumi.Output<HostFactsData>;
-  /** The forwarding sysctl; the tunnel and radvd come after it. */
+  /** The forwarding sysctl. */
   readonly forwarding: Sysctl;
+  /**
+   * What turns forwarding on and may turn it off: the sysctl, and the unit that
+   * sets it at boot (stopping that unit, as destroy does, turns forwarding off).
+   * The tunnel and radvd start after these, so they are also gone before them.
+   */
+  readonly forwardingOn: pulumi.Resource[];
 
   constructor(name: string, args: GatewayHostArgs, opts?: pulumi.ComponentResourceOptions) {
     const a = parseArgs(`GatewayHost "${name}" (${args.facts?.prettyName || args.facts?.distro}, kernel ${args.facts?.kernel})`, gatewayHostArgsSchema, args, gatewayHostProblems);
@@ -111,13 +117,14 @@ export class GatewayHost extends pulumi.ComponentResource {
     // The HOWTO's "net.ipv6.ip_forward" is not a Linux key; this is the one that turns forwarding on.
     const atBoot = a.firewallBootUnit !== undefined && a.facts.serviceManager === "systemd";
     this.forwarding = new Sysctl(`${name}-forwarding`, { connection: a.connection, key: FORWARDING_KEY, value: "1", persist: !atBoot }, childOf(this, opts));
+    this.forwardingOn = [this.forwarding];
     if (atBoot) {
       const unit = new RemoteFile(
         `${name}-forwarding-unit`,
         { connection: a.connection, path: `/etc/systemd/system/${FORWARDING_UNIT}`, content: renderForwardingUnit(a.firewallBootUnit!) },
         childOf(this, opts),
       );
-      new Service(`${name}-forwarding-at-boot`, { connection: a.connection, name: FORWARDING_UNIT, restartTrigger: unit.sha256 }, childOf(this, opts, unit, this.forwarding));
+      this.forwardingOn.push(new Service(`${name}-forwarding-at-boot`, { connection: a.connection, name: FORWARDING_UNIT, restartTrigger: unit.sha256 }, childOf(this, opts, unit, this.forwarding)));
     }
     if (a.uplinkAutoconf && a.uplinkInterface) {
       // With forwarding on, the kernel ignores RAs unless accept_ra is 2.

@@ -117,7 +117,8 @@ describe("a WireGuard site like the lab", () => {
   });
 
   it("starts the LAN address and radvd after the firewall and forwarding (their files before), beside the tunnel (its prefix is in the config), and checks once all are up", async () => {
-    const firewallFirst = ["lab-firewall-nft-ruleset", "lab-gateway-forwarding", "lab-gateway-packages"];
+    // The at-boot unit too: stopping it (as destroy does) turns forwarding off, so what advertises goes first.
+    const firewallFirst = ["lab-firewall-nft-ruleset", "lab-gateway-forwarding", "lab-gateway-forwarding-at-boot", "lab-gateway-packages"];
     for (const name of ["lab-tunnel-service", "lab-lan-address-service", "lab-radvd-service"]) {
       expect([...(await dependencies.waitsFor(name))]).toEqual(expect.arrayContaining(firewallFirst));
     }
