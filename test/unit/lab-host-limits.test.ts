@@ -4,7 +4,12 @@ import * as path from "path";
 import { ensureInotifyInstances, inotifyInstancesFor } from "../../lab/host-limits";
 
 describe("the host's inotify instances", () => {
-  const file = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ipv6gw-limits-")), "max_user_instances");
+  const dirs: string[] = [];
+  const file = () => {
+    dirs.push(fs.mkdtempSync(path.join(os.tmpdir(), "ipv6gw-limits-")));
+    return path.join(dirs[dirs.length - 1], "max_user_instances");
+  };
+  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
   it("are raised for a lab of 37 boxes above Debian's default of 128, saying so", () => {
     const f = file();
