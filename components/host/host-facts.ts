@@ -282,7 +282,8 @@ export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
   static readonly instance = new HostFactsProvider(sshOpener, () => commandFacts({ command: cliCommandId() }));
   /** What resources store as their provider (provider-reference.ts). */
   static readonly reference = providerReference(__filename, HostFactsProvider);
-  private remembered?: CommandFacts;
+  /** The command's facts, once looked up (undefined inside: there is no command to remember for). */
+  private remembered?: { facts: CommandFacts | undefined };
   /** @param command the command's facts (command-facts.ts), where a refresh leaves what it read for the program. */
   constructor(
     private readonly open: RemoteOpener,
@@ -291,8 +292,8 @@ export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
 
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
     const { z } = require("zod") as typeof import("zod");
-    const observed = z.custom<HostFactsData>((v) => typeof v === "object" && v !== null && Array.isArray((v as HostFactsData).interfaces), { error: "must be the box's facts (stableFacts of what getHostFacts read)" });
-    return checkInputs(news, z.object({ observed: observed.optional() }));
+    const { factsValue } = require("../schema-kit") as typeof import("../schema-kit");
+    return checkInputs(news, z.object({ observed: factsValue.optional() }));
   }
 
   /** The observed facts when the program passed them, else the box's. */
@@ -317,7 +318,7 @@ export class HostFactsProvider implements pulumi.dynamic.ResourceProvider {
   async read(id: string, props: FactsState) {
     const all = await readFacts(await this.open(props.connection));
     // A refresh before the program (up --refresh): the program takes these instead of dialling the box again.
-    (this.remembered ??= this.command())?.put(props.connection, all);
+    (this.remembered ??= { facts: this.command() }).facts?.put(props.connection, all);
     const facts = stableFacts(all);
     return { id, props: withConnection(props, { ...props, facts }) };
   }
